@@ -1,0 +1,381 @@
+// Writes a tiny, randomly initialised but structurally real BERT feature-extraction model in Hugging Face folder layout.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  DataType,
+  attr,
+  encodeModel,
+  floatTensor,
+  int64Tensor,
+  makeNode,
+  tensorValueInfo,
+  type AttributeMessage,
+  type NodeMessage,
+  type TensorMessage,
+} from './onnx-proto.ts';
+import { SeededRandom } from './seeded-random.ts';
+
+export interface TinyBertOptions {
+  /** Width of every token vector (and of the pooled embedding). Default 32. */
+  hiddenSize?: number;
+  /** Number of transformer encoder blocks. Default 1. */
+  numLayers?: number;
+  /** Attention heads per block; must divide hiddenSize. Default: the largest divisor of hiddenSize not above hiddenSize/16 (at least 1). */
+  numHeads?: number;
+  /** Width of the feed-forward layer. Default 4 * hiddenSize. */
+  intermediateSize?: number;
+  /** Longest sequence (with [CLS]/[SEP]) the model accepts; also the tokenizer's model_max_length. Default 128. */
+  maxPositions?: number;
+  /** Seed for the weights; the same options always write byte-identical files. Default 1. */
+  seed?: number;
+}
+
+export interface TinyBertSummary {
+  /** Paths of the written files, relative to the model folder. */
+  files: string[];
+  hiddenSize: number;
+  vocabSize: number;
+  /** Learned weights in the ONNX graph (embeddings, projections, biases, LayerNorm scales/shifts). */
+  parameterCount: number;
+}
+
+const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
+const LAYER_NORM_EPS = 1e-12;
+const INITIALIZER_RANGE = 0.02;
+
+// Common words keep everyday text to whole-word tokens; anything else falls back to letter pieces.
+const COMMON_WORDS = `
+the of and to in is it you that he was for on are with as his they be at one have this from or had by
+not word but what some we can out other were all there when up use your how said an each she which do
+their time if will way about many then them write would like so these her long make thing see him two
+has look more day could go come did number sound no most people my over know water than call first who
+may down side been now find any new work part take get place made live where after back little only
+round man year came show every good me give our under name very through just form sentence great think
+say help low line differ turn cause much mean before move right boy old too same tell does set three want
+air well also play small end put home read hand port large spell add even land here must big high such
+follow act why ask men change went light kind off need house picture try us again animal point mother
+world near build self earth father head stand own page should country found answer school grow study
+still learn plant cover food sun four between state keep eye never last let thought city tree cross farm
+hard start might story saw far sea draw left late run while press close night real life few north open
+seem together next white children begin got walk example ease paper group always music those both mark
+often letter until mile river car feet care second book carry took science eat room friend began idea
+fish mountain stop once base hear horse cut sure watch color face wood main enough plain girl usual young
+ready above ever red list though feel talk bird soon body dog family direct pose leave song measure door
+product black short numeral class wind question happen complete ship area half rock order fire south
+problem piece told knew pass since top whole king space heard best hour better true during hundred five
+remember step early hold west ground interest reach fast verb sing listen six table travel less morning
+ten simple several vowel toward war lay against pattern slow center love person money serve appear road
+map rain rule govern pull cold notice voice unit power town fine certain fly fall lead cry dark machine
+note wait plan figure star box noun field rest correct able pound done beauty drive stood contain front
+teach week final gave green oh quick develop ocean warm free minute strong special mind behind clear tail
+produce fact street inch multiply nothing course stay wheel full force blue object decide surface deep
+moon island foot system busy test record boat common gold possible plane stead dry wonder laugh thousand
+ago ran check game shape equate hot miss brought heat snow tire bring yes distant fill east paint language
+among hello cat bit model server file data vector text search query embed`;
+
+/** The vocabulary in id order: specials, single characters, ## continuations, then common words. */
+export function buildVocab(): string[] {
+  const letters = 'abcdefghijklmnopqrstuvwxyz'.split('');
+  const digits = '0123456789'.split('');
+  // BertPreTokenizer splits every ASCII punctuation mark into its own word, so each needs an entry.
+  const punctuation = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~'.split('');
+  const tokens = [
+    ...SPECIAL_TOKENS,
+    ...letters,
+    ...digits,
+    ...punctuation,
+    ...letters.map((c) => `##${c}`),
+    ...digits.map((c) => `##${c}`),
+    ...COMMON_WORDS.split(/\s+/).filter((w) => w.length > 0),
+  ];
+  return [...new Set(tokens)];
+}
+
+/** Collects nodes and initializers, naming intermediate values uniquely and counting learned parameters. */
+class GraphBuilder {
+  readonly nodes: NodeMessage[] = [];
+  readonly initializers: TensorMessage[] = [];
+  parameterCount = 0;
+  private counter = 0;
+
+  constructor(private readonly rng: SeededRandom) {}
+
+  /** Adds one node with a single output and returns that output's name. */
+  op(opType: string, inputs: string[], attributes: AttributeMessage[] = [], scope = ''): string {
+    const id = this.counter++;
+    const name = `${scope}/${opType}_${id}`;
+    const output = `${name}_output_0`;
+    this.nodes.push(makeNode(opType, inputs, [output], name, attributes));
+    return output;
+  }
+
+  /** A learned tensor drawn from N(mean, std); mean 1 gives LayerNorm scales near one. */
+  weight(name: string, dims: number[], std: number, mean = 0): string {
+    const count = dims.reduce((a, b) => a * b, 1);
+    const values = this.rng.normalArray(count, std);
+    if (mean !== 0) for (let i = 0; i < count; i++) values[i] += mean;
+    this.initializers.push(floatTensor(name, dims, values));
+    this.parameterCount += count;
+    return name;
+  }
+
+  /** A float constant (not counted as a parameter). */
+  constFloat(name: string, dims: number[], values: number[]): string {
+    this.initializers.push(floatTensor(name, dims, values));
+    return name;
+  }
+
+  constInt64(name: string, dims: number[], values: number[]): string {
+    this.initializers.push(int64Tensor(name, dims, values));
+    return name;
+  }
+
+  /** y = x W + b with W stored [in, out], as torch.onnx exports a Linear layer (transposed from PyTorch's [out, in]). */
+  linear(x: string, prefix: string, inSize: number, outSize: number): string {
+    const w = this.weight(`${prefix}.weight`, [inSize, outSize], 1 / Math.sqrt(inSize));
+    const b = this.weight(`${prefix}.bias`, [outSize], INITIALIZER_RANGE);
+    return this.op('Add', [this.op('MatMul', [x, w], [], prefix), b], [], prefix);
+  }
+
+  /**
+   * LayerNorm over the last axis, spelled out because opset 13 has no LayerNormalization op
+   * (onnxruntime fuses this pattern back into its own LayerNormalization kernel anyway).
+   */
+  layerNorm(x: string, prefix: string, size: number): string {
+    const axes = [attr.ints('axes', [-1]), attr.int('keepdims', 1)];
+    const mean = this.op('ReduceMean', [x], axes, prefix);
+    const centered = this.op('Sub', [x, mean], [], prefix);
+    const variance = this.op('ReduceMean', [this.op('Mul', [centered, centered], [], prefix)], axes, prefix);
+    const std = this.op('Sqrt', [this.op('Add', [variance, 'const.layer_norm_eps'], [], prefix)], [], prefix);
+    const normed = this.op('Div', [centered, std], [], prefix);
+    const gamma = this.weight(`${prefix}.weight`, [size], INITIALIZER_RANGE, 1);
+    const beta = this.weight(`${prefix}.bias`, [size], INITIALIZER_RANGE);
+    return this.op('Add', [this.op('Mul', [normed, gamma], [], prefix), beta], [], prefix);
+  }
+
+  /** Exact GELU, 0.5 * x * (1 + erf(x / sqrt 2)): opset 13 has no Gelu op. */
+  gelu(x: string, scope: string): string {
+    const scaled = this.op('Div', [x, 'const.sqrt2'], [], scope);
+    const onePlus = this.op('Add', [this.op('Erf', [scaled], [], scope), 'const.one'], [], scope);
+    return this.op('Mul', [this.op('Mul', [x, onePlus], [], scope), 'const.half'], [], scope);
+  }
+}
+
+interface ResolvedOptions {
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  intermediateSize: number;
+  maxPositions: number;
+  seed: number;
+}
+
+function resolveOptions(options: TinyBertOptions): ResolvedOptions {
+  const hiddenSize = options.hiddenSize ?? 32;
+  const numLayers = options.numLayers ?? 1;
+  let numHeads = options.numHeads;
+  if (numHeads === undefined) {
+    numHeads = Math.max(1, Math.floor(hiddenSize / 16));
+    while (hiddenSize % numHeads !== 0) numHeads--;
+  }
+  const resolved: ResolvedOptions = {
+    hiddenSize,
+    numLayers,
+    numHeads,
+    intermediateSize: options.intermediateSize ?? 4 * hiddenSize,
+    maxPositions: options.maxPositions ?? 128,
+    seed: options.seed ?? 1,
+  };
+  for (const [key, value] of Object.entries(resolved)) {
+    const min = key === 'numLayers' ? 0 : 1;
+    if (!Number.isInteger(value) || value < min) throw new Error(`TinyBertOptions.${key} must be an integer >= ${min}, got ${value}`);
+  }
+  if (hiddenSize % numHeads !== 0) throw new Error(`hiddenSize ${hiddenSize} is not divisible by numHeads ${numHeads}`);
+  return resolved;
+}
+
+/** Builds the ONNX bytes: embeddings + LayerNorm, then `numLayers` post-norm encoder blocks, output last_hidden_state. */
+function buildModel(opts: ResolvedOptions, vocabSize: number): { bytes: Uint8Array; parameterCount: number } {
+  const { hiddenSize: h, numHeads, intermediateSize, maxPositions, numLayers } = opts;
+  const headDim = h / numHeads;
+  const g = new GraphBuilder(new SeededRandom(opts.seed));
+
+  g.constFloat('const.layer_norm_eps', [], [LAYER_NORM_EPS]);
+  g.constFloat('const.one', [], [1]);
+  g.constFloat('const.half', [], [0.5]);
+  g.constFloat('const.sqrt2', [], [Math.SQRT2]);
+  g.constFloat('const.mask_fill', [], [-10000]);
+  g.constFloat('const.attention_scale', [], [1 / Math.sqrt(headDim)]);
+  g.constInt64('const.i64_0', [], [0]);
+  g.constInt64('const.i64_1', [], [1]);
+  g.constInt64('const.mask_axes', [2], [1, 2]);
+  g.constInt64('const.split_heads_shape', [4], [0, 0, numHeads, headDim]);
+  g.constInt64('const.merge_heads_shape', [3], [0, 0, h]);
+
+  // Embeddings: word + absolute position (0..seq-1, computed from the input's shape) + token type.
+  const scope = 'embeddings';
+  const words = g.op('Gather', [g.weight('embeddings.word_embeddings.weight', [vocabSize, h], INITIALIZER_RANGE), 'input_ids'], [], scope);
+  const seqLen = g.op('Gather', [g.op('Shape', ['input_ids'], [], scope), 'const.i64_1'], [attr.int('axis', 0)], scope);
+  const positionIds = g.op('Range', ['const.i64_0', seqLen, 'const.i64_1'], [], scope);
+  const positions = g.op('Gather', [g.weight('embeddings.position_embeddings.weight', [maxPositions, h], INITIALIZER_RANGE), positionIds], [], scope);
+  const types = g.op('Gather', [g.weight('embeddings.token_type_embeddings.weight', [2, h], INITIALIZER_RANGE), 'token_type_ids'], [], scope);
+  const summed = g.op('Add', [g.op('Add', [words, positions], [], scope), types], [], scope);
+  let hidden = g.layerNorm(summed, 'embeddings.LayerNorm', h);
+
+  // Additive mask [batch, 1, 1, seq]: 0 where attended, -1e4 at padding, broadcast over heads and query rows.
+  const maskFloat = g.op('Cast', ['attention_mask'], [attr.int('to', DataType.FLOAT)], 'mask');
+  const maskWide = g.op('Unsqueeze', [maskFloat, 'const.mask_axes'], [], 'mask');
+  const maskBias = g.op('Mul', [g.op('Sub', ['const.one', maskWide], [], 'mask'), 'const.mask_fill'], [], 'mask');
+
+  for (let layer = 0; layer < numLayers; layer++) {
+    const p = `encoder.layer.${layer}`;
+    const heads = (x: string, perm: number[]): string =>
+      g.op('Transpose', [g.op('Reshape', [x, 'const.split_heads_shape'], [], p)], [attr.ints('perm', perm)], p);
+    const q = heads(g.linear(hidden, `${p}.attention.self.query`, h, h), [0, 2, 1, 3]); // [B, H, S, D]
+    const kT = heads(g.linear(hidden, `${p}.attention.self.key`, h, h), [0, 2, 3, 1]); // [B, H, D, S]
+    const v = heads(g.linear(hidden, `${p}.attention.self.value`, h, h), [0, 2, 1, 3]); // [B, H, S, D]
+    const scores = g.op('Mul', [g.op('MatMul', [q, kT], [], p), 'const.attention_scale'], [], p);
+    const probs = g.op('Softmax', [g.op('Add', [scores, maskBias], [], p)], [attr.int('axis', -1)], p);
+    const context = g.op('MatMul', [probs, v], [], p);
+    const merged = g.op('Reshape', [g.op('Transpose', [context], [attr.ints('perm', [0, 2, 1, 3])], p), 'const.merge_heads_shape'], [], p);
+    const attnOut = g.linear(merged, `${p}.attention.output.dense`, h, h);
+    const afterAttn = g.layerNorm(g.op('Add', [attnOut, hidden], [], p), `${p}.attention.output.LayerNorm`, h);
+    const inter = g.gelu(g.linear(afterAttn, `${p}.intermediate.dense`, h, intermediateSize), p);
+    const ffOut = g.linear(inter, `${p}.output.dense`, intermediateSize, h);
+    hidden = g.layerNorm(g.op('Add', [ffOut, afterAttn], [], p), `${p}.output.LayerNorm`, h);
+  }
+  g.nodes.push(makeNode('Identity', [hidden], ['last_hidden_state'], 'output/Identity'));
+
+  const tokenDims = ['batch_size', 'sequence_length'];
+  const bytes = encodeModel({
+    irVersion: 7, // the IR version that introduced opset 13
+    producerName: 'hangar-fixture',
+    producerVersion: '1',
+    docString: `Tiny random BERT (hidden ${h}, layers ${numLayers}, heads ${numHeads}, seed ${opts.seed}) for tests.`,
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'tiny_bert',
+      node: g.nodes,
+      initializer: g.initializers,
+      input: [
+        tensorValueInfo('input_ids', DataType.INT64, tokenDims),
+        tensorValueInfo('attention_mask', DataType.INT64, tokenDims),
+        tensorValueInfo('token_type_ids', DataType.INT64, tokenDims),
+      ],
+      output: [tensorValueInfo('last_hidden_state', DataType.FLOAT, [...tokenDims, h])],
+    },
+  });
+  return { bytes, parameterCount: g.parameterCount };
+}
+
+function specialTokenIds(vocab: string[]): Record<string, number> {
+  return Object.fromEntries(SPECIAL_TOKENS.map((t) => [t, vocab.indexOf(t)]));
+}
+
+/** tokenizer.json in the Hugging Face `tokenizers` format: BERT normalizer, pre-tokenizer and WordPiece. */
+function tokenizerJson(vocab: string[]): unknown {
+  const ids = specialTokenIds(vocab);
+  const special = (id: string, typeId: number) => ({ SpecialToken: { id, type_id: typeId } });
+  const sequence = (id: 'A' | 'B', typeId: number) => ({ Sequence: { id, type_id: typeId } });
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: SPECIAL_TOKENS.map((content) => ({
+      id: ids[content],
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
+    // Lowercasing here is what lets "Hello" find "hello"; strip_accents null follows lowercase, as in bert-base-uncased.
+    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [special('[CLS]', 0), sequence('A', 0), special('[SEP]', 0)],
+      pair: [special('[CLS]', 0), sequence('A', 0), special('[SEP]', 0), sequence('B', 1), special('[SEP]', 1)],
+      special_tokens: {
+        '[CLS]': { id: '[CLS]', ids: [ids['[CLS]']], tokens: ['[CLS]'] },
+        '[SEP]': { id: '[SEP]', ids: [ids['[SEP]']], tokens: ['[SEP]'] },
+      },
+    },
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    model: {
+      type: 'WordPiece',
+      unk_token: '[UNK]',
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: 100,
+      vocab: Object.fromEntries(vocab.map((token, id) => [token, id])),
+    },
+  };
+}
+
+function configJson(opts: ResolvedOptions, vocabSize: number): unknown {
+  return {
+    _name_or_path: 'hangar/tiny-random-bert',
+    architectures: ['BertModel'],
+    attention_probs_dropout_prob: 0.1,
+    classifier_dropout: null,
+    hidden_act: 'gelu',
+    hidden_dropout_prob: 0.1,
+    hidden_size: opts.hiddenSize,
+    initializer_range: INITIALIZER_RANGE,
+    intermediate_size: opts.intermediateSize,
+    layer_norm_eps: LAYER_NORM_EPS,
+    max_position_embeddings: opts.maxPositions,
+    model_type: 'bert',
+    num_attention_heads: opts.numHeads,
+    num_hidden_layers: opts.numLayers,
+    pad_token_id: 0,
+    position_embedding_type: 'absolute',
+    torch_dtype: 'float32',
+    type_vocab_size: 2,
+    use_cache: true,
+    vocab_size: vocabSize,
+  };
+}
+
+function tokenizerConfigJson(maxPositions: number): unknown {
+  return {
+    // pad_token is required: without it transformers.js cannot pad a batch.
+    pad_token: '[PAD]',
+    unk_token: '[UNK]',
+    cls_token: '[CLS]',
+    sep_token: '[SEP]',
+    mask_token: '[MASK]',
+    do_lower_case: true,
+    strip_accents: null,
+    tokenize_chinese_chars: true,
+    clean_up_tokenization_spaces: true,
+    // Equal to the position table size, so truncation never indexes past it.
+    model_max_length: maxPositions,
+    tokenizer_class: 'BertTokenizer',
+  };
+}
+
+const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+
+/**
+ * Writes config.json, tokenizer files, vocab.txt and onnx/model.onnx into `dir` (created if missing).
+ * transformers.js 4.3 on Node defaults to device 'cpu' and dtype 'fp32', whose file-name suffix is '' — so it
+ * loads `onnx/model.onnx` (not model_quantized.onnx, which is only the default for the 'wasm' device).
+ */
+export async function writeTinyBertModel(dir: string, options: TinyBertOptions = {}): Promise<TinyBertSummary> {
+  const opts = resolveOptions(options);
+  const vocab = buildVocab();
+  const { bytes, parameterCount } = buildModel(opts, vocab.length);
+  const files: [string, string | Uint8Array][] = [
+    ['config.json', json(configJson(opts, vocab.length))],
+    ['tokenizer.json', json(tokenizerJson(vocab))],
+    ['tokenizer_config.json', json(tokenizerConfigJson(opts.maxPositions))],
+    ['special_tokens_map.json', json({ cls_token: '[CLS]', mask_token: '[MASK]', pad_token: '[PAD]', sep_token: '[SEP]', unk_token: '[UNK]' })],
+    ['vocab.txt', `${vocab.join('\n')}\n`],
+    ['onnx/model.onnx', bytes],
+  ];
+  await mkdir(join(dir, 'onnx'), { recursive: true });
+  for (const [name, content] of files) await writeFile(join(dir, name), content);
+  return { files: files.map(([name]) => name), hiddenSize: opts.hiddenSize, vocabSize: vocab.length, parameterCount };
+}

@@ -1,0 +1,38 @@
+// Deterministic pseudo-random numbers for fixture generators: the same seed always writes the same bytes.
+
+/** A seeded generator (mulberry32): fast, 32-bit state, good enough for random weights. */
+export class SeededRandom {
+  private state: number;
+
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  /** Uniform float in [0, 1). */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** Uniform float in [-scale, scale). */
+  symmetric(scale: number): number {
+    return (this.next() * 2 - 1) * scale;
+  }
+
+  /** Approximately normal (sum of uniforms), mean 0 and the given standard deviation. */
+  normal(std: number): number {
+    let sum = 0;
+    for (let i = 0; i < 4; i++) sum += this.next();
+    return (sum - 2) * std * Math.sqrt(3);
+  }
+
+  /** A Float32Array of `count` normal values with the given standard deviation. */
+  normalArray(count: number, std: number): Float32Array {
+    const out = new Float32Array(count);
+    for (let i = 0; i < count; i++) out[i] = this.normal(std);
+    return out;
+  }
+}

@@ -1,0 +1,143 @@
+// The `hangar` command: serve, and client commands talking to HANGAR_URL (human tables or --json).
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CliError, HangarClient, modelPath } from './http-client.ts';
+import { formatBytes, formatTable } from './format.ts';
+import { ConfigError } from '../errors.ts';
+import type { ModelSummary, VersionInfo, DeleteResult } from '../schemas/models.ts';
+
+const USAGE = `Usage: hangar <command> [options]
+
+Commands:
+  serve                 Start the server (config from env, .env and $HANGAR_HOME/config.yaml)
+  ls [--name TEXT]      List models
+  import NAME PATH      Import a local ONNX folder or GGUF file as a new version of NAME (NAME:tag sets an alias)
+  rm NAME               Delete a model (NAME:version or NAME:alias deletes one version)
+
+Options:
+  --json                Print the server's JSON instead of a table
+  --url URL             Server to talk to (default: $HANGAR_URL or http://127.0.0.1:8001)
+  -h, --help            Show this help`;
+
+interface CommonFlags {
+  json: boolean;
+  client: HangarClient;
+  print: (text: string) => void;
+}
+
+async function serve(): Promise<number> {
+  const { startServer } = await import('../server.ts');
+  let server;
+  try {
+    server = await startServer();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`hangar: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const running = server;
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      running.ctx.logger.info({ signal }, 'shutting down');
+      running.close().then(resolve, (error: unknown) => {
+        running.ctx.logger.error({ err: error }, 'shutdown failed');
+        resolve();
+      });
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  return 0;
+}
+
+async function list(flags: CommonFlags, name: string | undefined): Promise<void> {
+  const query = name ? `?name=${encodeURIComponent(name)}&limit=1000` : '?limit=1000';
+  const result = await flags.client.request<{ models: ModelSummary[] }>('GET', `/api/v1/models${query}`);
+  if (flags.json) return flags.print(JSON.stringify(result, null, 2));
+  const rows = result.models.map((m) => [
+    m.name,
+    String(m.version_count),
+    m.production_version === null ? String(m.latest_version ?? '-') : `${m.production_version} (production)`,
+    m.format ?? '-',
+    formatBytes(m.size_bytes),
+    m.quantization ?? '-',
+    m.architecture ?? '-',
+  ]);
+  flags.print(formatTable(['NAME', 'VERSIONS', 'CURRENT', 'FORMAT', 'SIZE', 'QUANT', 'ARCH'], rows));
+}
+
+async function importModel(flags: CommonFlags, name: string, source: string): Promise<void> {
+  const version = await flags.client.request<VersionInfo>('POST', '/api/v1/models/import', { name, path: path.resolve(source) });
+  if (flags.json) return flags.print(JSON.stringify(version, null, 2));
+  flags.print(
+    `Imported ${version.model} version ${version.version} (${version.format}, ${formatBytes(version.size_bytes)}, ` +
+      `${version.manifest.files.length} file${version.manifest.files.length === 1 ? '' : 's'})`,
+  );
+}
+
+async function remove(flags: CommonFlags, name: string): Promise<void> {
+  const result = await flags.client.request<DeleteResult>('DELETE', `/api/v1/models/${modelPath(name)}`);
+  if (flags.json) return flags.print(JSON.stringify(result, null, 2));
+  flags.print(`Deleted ${result.deleted}: ${result.versions_removed} version(s), ${result.blobs_removed} file(s), ${formatBytes(result.bytes_freed)} freed`);
+}
+
+function need(args: string[], count: number, usage: string): void {
+  if (args.length < count) throw new CliError(`usage: hangar ${usage}`, 2);
+}
+
+/** Runs one CLI invocation; returns the exit code. */
+export async function main(argv: string[], print: (text: string) => void = (t) => process.stdout.write(`${t}\n`)): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        url: { type: 'string' },
+        name: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`hangar: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const [command, ...args] = parsed.positionals;
+  if (!command || parsed.values.help) {
+    print(USAGE);
+    return command || parsed.values.help ? 0 : 2;
+  }
+  const flags: CommonFlags = {
+    json: parsed.values.json ?? false,
+    client: new HangarClient(parsed.values.url ?? process.env.HANGAR_URL ?? 'http://127.0.0.1:8001'),
+    print,
+  };
+  try {
+    switch (command) {
+      case 'serve':
+        return await serve();
+      case 'ls':
+        await list(flags, parsed.values.name);
+        return 0;
+      case 'import':
+        need(args, 2, 'import NAME PATH');
+        await importModel(flags, args[0], args[1]);
+        return 0;
+      case 'rm':
+        need(args, 1, 'rm NAME');
+        await remove(flags, args[0]);
+        return 0;
+      default:
+        throw new CliError(`unknown command "${command}"\n${USAGE}`, 2);
+    }
+  } catch (error) {
+    if (error instanceof CliError) {
+      process.stderr.write(`hangar: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}

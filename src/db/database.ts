@@ -1,0 +1,74 @@
+// Opens the database: SQLite (better-sqlite3) in the data directory by default, PostgreSQL for postgres:// URLs.
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import type { Database } from './schema.ts';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface OpenedDatabase {
+  db: Kysely<Database>;
+  dialect: DialectName;
+  /** Where the data lives, with any password removed. */
+  location: string;
+}
+
+export interface OpenDatabaseOptions {
+  /** Empty for SQLite in `dataDir`; `postgres://` or `postgresql://` for PostgreSQL. */
+  databaseUrl: string;
+  dataDir: string;
+}
+
+const INT8_OID = 20;
+
+/** Row counts and sizes are bigint columns; our values stay far below 2^53, so numbers are safe. */
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres (unparseable URL)';
+  }
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}
+
+export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
+  if (options.databaseUrl && isPostgresUrl(options.databaseUrl)) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, types: pgTypes, max: 10 });
+    // An idle client losing its connection must not crash the server; the next query reports it.
+    pool.on('error', () => undefined);
+    return {
+      db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+      dialect: 'postgres',
+      location: redactUrl(options.databaseUrl),
+    };
+  }
+  if (options.databaseUrl) {
+    throw new Error(`DATABASE_URL must be empty (SQLite) or a postgres:// URL, got "${redactUrl(options.databaseUrl)}"`);
+  }
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const file = path.join(options.dataDir, 'hangar.db');
+  const database = new SQLite(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 5000');
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite', location: file };
+}
+
+/** A cheap round trip, for health checks. */
+export async function pingDatabase(db: Kysely<Database>): Promise<void> {
+  await sql`select 1`.execute(db);
+}

@@ -1,0 +1,71 @@
+// Table types of the Hangar database (one interface per table), shared by SQLite and PostgreSQL.
+import type { Insertable, Selectable } from 'kysely';
+
+/** JSON documents are stored as text in both dialects so one migration set serves both. */
+export type JsonText = string;
+
+export interface ModelTable {
+  id: string;
+  name: string;
+  description: string | null;
+  tags: JsonText;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ModelVersionTable {
+  id: string;
+  model_id: string;
+  version: number;
+  format: string;
+  size_bytes: number;
+  architecture: string | null;
+  parameter_count: number | null;
+  context_length: number | null;
+  quantization: string | null;
+  manifest: JsonText;
+  metadata: JsonText;
+  source: JsonText;
+  description: string | null;
+  tags: JsonText;
+  created_by: string;
+  created_at: string;
+}
+
+export interface VersionFileTable {
+  version_id: string;
+  path: string;
+  sha256: string;
+  size_bytes: number;
+}
+
+export interface ModelAliasTable {
+  model_id: string;
+  alias: string;
+  version_id: string;
+  updated_at: string;
+}
+
+export interface AuditEventTable {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  outcome: string;
+  request_id: string | null;
+  details: JsonText;
+}
+
+export interface Database {
+  models: ModelTable;
+  model_versions: ModelVersionTable;
+  version_files: VersionFileTable;
+  model_aliases: ModelAliasTable;
+  audit_events: AuditEventTable;
+}
+
+export type ModelRow = Selectable<ModelTable>;
+export type ModelVersionRow = Selectable<ModelVersionTable>;
+export type NewModelVersion = Insertable<ModelVersionTable>;
+export type AuditEventRow = Selectable<AuditEventTable>;

@@ -1,0 +1,27 @@
+// The collaborators routes need, built once by the server and passed to buildApp (no module singletons).
+import type { Logger } from 'pino';
+import type { OpenedDatabase } from '../db/database.ts';
+import type { ModelCatalog } from '../registry/catalog.ts';
+import type { BlobStore } from '../store/blob-store.ts';
+import type { Settings } from '../config/settings.ts';
+
+export interface ServerState {
+  /** False until start-up work (migrations, demo models) is done; /health/ready answers 503 until then. */
+  ready: boolean;
+  notReadyReasons: string[];
+}
+
+export interface HangarContext {
+  settings: Settings;
+  database: OpenedDatabase;
+  catalog: ModelCatalog;
+  store: BlobStore;
+  logger: Logger;
+  state: ServerState;
+  /** Epoch ms when the server started. */
+  startedAt: number;
+  /** Hangar's own version (package.json). */
+  version: string;
+  /** Stops child processes etc. on shutdown; later issues register theirs. */
+  onShutdown: Array<() => Promise<void>>;
+}

@@ -1,0 +1,31 @@
+// OpenAPI document (/openapi.json) and Swagger UI (/docs), generated from the route schemas.
+import fp from 'fastify-plugin';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+
+export interface DocsOptions {
+  version: string;
+}
+
+async function docsPlugin(app: FastifyInstance, options: DocsOptions): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Hangar',
+        description: 'Self-hosted model management: registry, artifact store, runtime and monitoring. Errors answer `{"error":{"code","message","details?"}}`.',
+        version: options.version,
+      },
+      tags: [
+        { name: 'health', description: 'Liveness, readiness and overall health' },
+        { name: 'models', description: 'Model catalog: import, list, inspect, delete' },
+        { name: 'audit', description: 'Audit log of every change' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
+
+export default fp(docsPlugin, { name: 'hangar-docs' });

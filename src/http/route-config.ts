@@ -1,0 +1,13 @@
+// What a route declares about itself beyond its schema; read by hooks (audit now, roles with auth).
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Audit action a mutating route records, e.g. `model.import`. */
+    audit?: string;
+  }
+  interface FastifyRequest {
+    /** Who is asking: the API key's name with auth on, `anonymous` otherwise. */
+    actor: string;
+  }
+}
+
+export {};

@@ -1,0 +1,28 @@
+// Schemas shared by many routes: the error body and pagination parameters.
+import { Type, type Static } from 'typebox';
+
+export const ErrorResponse = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'Stable machine-readable code, e.g. invalid_model_name.' }),
+      message: Type.String(),
+      details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    }),
+  },
+  { $id: 'ErrorResponse', description: 'Every error answers with this shape.' },
+);
+export type ErrorResponse = Static<typeof ErrorResponse>;
+
+/** The error replies a route can give, for its response schema. */
+export function errorResponses(...statuses: number[]): Record<number, typeof ErrorResponse> {
+  return Object.fromEntries(statuses.map((status) => [status, ErrorResponse]));
+}
+
+export const PageQuery = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Page size.' })),
+  page_token: Type.Optional(Type.String({ maxLength: 1024, description: 'The next_page_token of the previous page.' })),
+};
+
+export const NextPageToken = Type.Union([Type.String(), Type.Null()], {
+  description: 'Pass as page_token to get the next page; null on the last page.',
+});

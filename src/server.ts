@@ -1,0 +1,107 @@
+// Composition root: loads config, opens the database and store, builds the app, listens, and shuts down cleanly.
+import fs from 'node:fs';
+import path from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type LoadConfigOptions, type LoadedConfig } from './config/load-config.ts';
+import { Settings } from './config/settings.ts';
+import { openDatabase } from './db/database.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { BlobStore } from './store/blob-store.ts';
+import { ModelCatalog } from './registry/catalog.ts';
+import { importDemoModelsOnFirstStart } from './store/demo-models.ts';
+import { buildApp } from './http/app.ts';
+import type { HangarContext } from './http/context.ts';
+
+export interface StartOptions extends LoadConfigOptions {
+  /** An already loaded configuration (tests); otherwise it is loaded from env/.env/file. */
+  loaded?: LoadedConfig;
+  /** Logger to use instead of one built from the config (tests pass a silent one). */
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  ctx: HangarContext;
+  /** Base URL, e.g. http://127.0.0.1:8001 */
+  url: string;
+  /** Resolves when start-up work after listening (demo models) is done. */
+  ready: Promise<void>;
+  close: () => Promise<void>;
+}
+
+export function hangarVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const loaded = options.loaded ?? loadConfig(options);
+  const settings = new Settings(loaded);
+  const config = settings.current;
+  const logger = options.logger ?? pino({ level: config.log_level, base: { service: 'hangar' } });
+  fs.mkdirSync(config.hangar_home, { recursive: true });
+
+  const database = openDatabase({ databaseUrl: config.database_url, dataDir: config.hangar_home });
+  try {
+    const applied = await migrateToLatest(database.db);
+    if (applied.length) logger.info({ applied, dialect: database.dialect }, 'database migrated');
+  } catch (error) {
+    await database.db.destroy();
+    throw error;
+  }
+  const store = new BlobStore(path.join(config.hangar_home, 'store'));
+  await store.init();
+  const catalog = new ModelCatalog(database.db, store);
+  const orphans = await catalog.collectGarbage();
+  if (orphans) logger.info({ orphans }, 'removed store blobs no version references');
+
+  const ctx: HangarContext = {
+    settings,
+    database,
+    catalog,
+    store,
+    logger,
+    state: { ready: false, notReadyReasons: ['starting up'] },
+    startedAt: Date.now(),
+    version: hangarVersion(),
+    onShutdown: [],
+  };
+  const app = await buildApp(ctx);
+  const address = await app.listen({ port: config.model_management_port, host: config.hangar_host });
+  const port = (app.server.address() as { port: number }).port;
+  const url = `http://${config.hangar_host.includes(':') ? `[${config.hangar_host}]` : config.hangar_host}:${port}`;
+  logger.info({ address, dialect: database.dialect, home: config.hangar_home }, 'Hangar is listening');
+
+  const ready = (async () => {
+    try {
+      if (config.hangar_demo_models) {
+        ctx.state.notReadyReasons = ['importing demo models'];
+        await importDemoModelsOnFirstStart(catalog, store, logger);
+      }
+      ctx.state.ready = true;
+      ctx.state.notReadyReasons = [];
+    } catch (error) {
+      ctx.state.notReadyReasons = [`demo model import failed: ${(error as Error).message}`];
+      logger.error({ err: error }, 'demo model import failed');
+    }
+  })();
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      const grace = setTimeout(() => app.server.closeAllConnections(), config.http.shutdown_grace_ms);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(grace);
+      }
+      await ready;
+      for (const stop of ctx.onShutdown) await stop().catch((error: unknown) => logger.error({ err: error }, 'shutdown step failed'));
+      await database.db.destroy();
+      logger.info('Hangar stopped');
+    })();
+    return closing;
+  };
+  return { app, ctx, url, ready, close };
+}

@@ -1,0 +1,181 @@
+// Recognises what is being imported (Hugging Face ONNX folder or GGUF file) and reads its metadata.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { gguf, GGMLFileQuantizationType } from '@huggingface/gguf';
+import { InvalidInput } from '../errors.ts';
+import { countOnnxParameters } from './onnx-initializers.ts';
+
+export type ArtifactFormat = 'onnx' | 'gguf';
+
+export interface ArtifactFile {
+  /** `/`-separated path inside the version. */
+  path: string;
+  absolutePath: string;
+  sizeBytes: number;
+}
+
+export interface ArtifactMetadata {
+  architecture: string | null;
+  parameter_count: number | null;
+  context_length: number | null;
+  quantization: string | null;
+  /** Output size of an embedding model / hidden size of a generator. */
+  embedding_length: number | null;
+  layer_count: number | null;
+  vocab_size: number | null;
+  /** Extra facts read from the artifact (model name in the header, ONNX variants present…). */
+  extra: Record<string, unknown>;
+}
+
+export interface DetectedArtifact {
+  format: ArtifactFormat;
+  /** The file a runtime opens first: `onnx/model.onnx` or the `.gguf` file. */
+  entry: string;
+  files: ArtifactFile[];
+  metadata: ArtifactMetadata;
+}
+
+const GGUF_MAGIC = 'GGUF';
+
+/** transformers.js names ONNX weight variants by file suffix; these are its dtype names. */
+export function onnxDtypeOfFile(fileName: string): string | null {
+  const match = /^(?:model|encoder_model|decoder_model(?:_merged)?)(?:_(fp16|q4f16|quantized|int8|uint8|q4|bnb4))?\.onnx$/.exec(fileName);
+  if (!match) return null;
+  const suffix = match[1];
+  if (suffix === undefined) return 'fp32';
+  return suffix === 'quantized' ? 'q8' : suffix;
+}
+
+function unsupported(source: string, reason: string): InvalidInput {
+  return new InvalidInput(`Cannot import ${source}: ${reason}`, { path: source, reason }, 'unsupported_format');
+}
+
+async function isGgufFile(file: string): Promise<boolean> {
+  const handle = await fsp.open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(4);
+    await handle.read(buffer, 0, 4, 0);
+    return buffer.toString('latin1') === GGUF_MAGIC;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function walk(root: string, relative = ''): Promise<ArtifactFile[]> {
+  const out: ArtifactFile[] = [];
+  for (const entry of await fsp.readdir(path.join(root, relative), { withFileTypes: true })) {
+    if (entry.name.startsWith('.')) continue; // .git, .cache and editor files are not part of a model
+    const rel = relative ? `${relative}/${entry.name}` : entry.name;
+    const abs = path.join(root, rel);
+    if (entry.isDirectory()) out.push(...(await walk(root, rel)));
+    else if (entry.isFile() || entry.isSymbolicLink()) {
+      const stat = await fsp.stat(abs);
+      if (stat.isFile()) out.push({ path: rel, absolutePath: abs, sizeBytes: stat.size });
+    }
+  }
+  return out.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+function numberOrNull(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : typeof value === 'bigint' ? Number(value) : null;
+}
+
+export async function readGgufMetadata(file: string): Promise<ArtifactMetadata> {
+  let parsed;
+  try {
+    parsed = await gguf(file, { allowLocalFile: true, computeParametersCount: true });
+  } catch (error) {
+    throw unsupported(file, `the GGUF header cannot be parsed (${(error as Error).message})`);
+  }
+  const meta = parsed.metadata as Record<string, unknown>;
+  const arch = typeof meta['general.architecture'] === 'string' ? (meta['general.architecture'] as string) : null;
+  const fileType = numberOrNull(meta['general.file_type']);
+  const tokens = meta['tokenizer.ggml.tokens'];
+  return {
+    architecture: arch,
+    parameter_count: parsed.parameterCount,
+    context_length: arch ? numberOrNull(meta[`${arch}.context_length`]) : null,
+    quantization: fileType === null ? null : (GGMLFileQuantizationType[fileType] ?? `type_${fileType}`),
+    embedding_length: arch ? numberOrNull(meta[`${arch}.embedding_length`]) : null,
+    layer_count: arch ? numberOrNull(meta[`${arch}.block_count`]) : null,
+    vocab_size: Array.isArray(tokens) ? tokens.length : null,
+    extra: {
+      gguf_version: parsed.metadata.version,
+      tensor_count: parsed.tensorInfos.length,
+      ...(typeof meta['general.name'] === 'string' ? { model_name: meta['general.name'] } : {}),
+      ...(arch ? { head_count: numberOrNull(meta[`${arch}.attention.head_count`]) } : {}),
+    },
+  };
+}
+
+async function detectOnnxFolder(root: string, files: ArtifactFile[]): Promise<DetectedArtifact> {
+  const names = new Set(files.map((f) => f.path));
+  const onnxFiles = files.filter((f) => f.path.endsWith('.onnx'));
+  const missing: string[] = [];
+  if (!names.has('config.json')) missing.push('config.json');
+  if (!names.has('tokenizer.json')) missing.push('tokenizer.json');
+  if (onnxFiles.length === 0) missing.push('onnx/model.onnx (or another .onnx file)');
+  if (missing.length > 0) throw unsupported(root, `not a Hugging Face ONNX folder; missing ${missing.join(', ')}`);
+
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(await fsp.readFile(path.join(root, 'config.json'), 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw unsupported(root, `config.json is not valid JSON (${(error as Error).message})`);
+  }
+  const variants = onnxFiles
+    .map((f) => ({ file: f.path, dtype: onnxDtypeOfFile(path.basename(f.path)), size_bytes: f.sizeBytes }))
+    .filter((v) => v.dtype !== null);
+  const entryFile =
+    onnxFiles.find((f) => f.path === 'onnx/model.onnx') ??
+    onnxFiles.find((f) => f.path === 'model.onnx') ??
+    onnxFiles.find((f) => onnxDtypeOfFile(path.basename(f.path)) !== null) ??
+    onnxFiles[0];
+  let parameterCount: number | null = null;
+  try {
+    parameterCount = countOnnxParameters(await fsp.readFile(entryFile.absolutePath));
+  } catch (error) {
+    throw unsupported(root, `${entryFile.path} is not a readable ONNX model (${(error as Error).message})`);
+  }
+  return {
+    format: 'onnx',
+    entry: entryFile.path,
+    files,
+    metadata: {
+      architecture: typeof config.model_type === 'string' ? config.model_type : null,
+      parameter_count: parameterCount,
+      context_length: numberOrNull(config.max_position_embeddings),
+      quantization: onnxDtypeOfFile(path.basename(entryFile.path)),
+      embedding_length: numberOrNull(config.hidden_size),
+      layer_count: numberOrNull(config.num_hidden_layers),
+      vocab_size: numberOrNull(config.vocab_size),
+      extra: { onnx_variants: variants },
+    },
+  };
+}
+
+/** Inspects a local path and says what it holds; 400 `unsupported_format` / `invalid_path` otherwise. */
+export async function detectArtifact(source: string): Promise<DetectedArtifact> {
+  if (!fs.existsSync(source)) {
+    throw new InvalidInput(`Path does not exist on the server: ${source}`, { path: source }, 'invalid_path');
+  }
+  const stat = await fsp.stat(source);
+  if (stat.isFile()) {
+    if (!(await isGgufFile(source))) throw unsupported(source, 'a single file must be a GGUF model (it lacks the GGUF magic bytes)');
+    const file: ArtifactFile = { path: path.basename(source), absolutePath: source, sizeBytes: stat.size };
+    return { format: 'gguf', entry: file.path, files: [file], metadata: await readGgufMetadata(source) };
+  }
+  if (!stat.isDirectory()) throw unsupported(source, 'neither a file nor a folder');
+  const files = await walk(source);
+  if (files.some((f) => f.path === 'config.json') || files.some((f) => f.path.endsWith('.onnx'))) {
+    return detectOnnxFolder(source, files);
+  }
+  const ggufFiles = files.filter((f) => f.path.endsWith('.gguf'));
+  if (ggufFiles.length === 1 && (await isGgufFile(ggufFiles[0].absolutePath))) {
+    const [file] = ggufFiles;
+    return { format: 'gguf', entry: file.path, files, metadata: await readGgufMetadata(file.absolutePath) };
+  }
+  if (ggufFiles.length > 1) throw unsupported(source, `the folder holds ${ggufFiles.length} GGUF files; import one file at a time`);
+  throw unsupported(source, 'no ONNX folder layout (config.json, tokenizer.json, onnx/model.onnx) and no GGUF file found');
+}

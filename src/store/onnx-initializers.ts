@@ -1,0 +1,87 @@
+// Counts an ONNX model's parameters by walking the protobuf wire format, without decoding weight bytes.
+
+/** Field numbers from onnx.proto: ModelProto.graph = 7, GraphProto.initializer = 5, TensorProto.dims = 1. */
+const MODEL_GRAPH_FIELD = 7;
+const GRAPH_INITIALIZER_FIELD = 5;
+const TENSOR_DIMS_FIELD = 1;
+
+interface Field {
+  number: number;
+  wireType: number;
+  start: number;
+  end: number;
+  varint?: number;
+}
+
+function readVarint(buf: Uint8Array, pos: number): [number, number] {
+  let result = 0;
+  let multiplier = 1;
+  for (;;) {
+    if (pos >= buf.length) throw new Error('truncated varint');
+    const byte = buf[pos++];
+    result += (byte & 0x7f) * multiplier;
+    if ((byte & 0x80) === 0) return [result, pos];
+    multiplier *= 128;
+  }
+}
+
+/** Top-level fields of one message in buf[start, end). */
+function* fields(buf: Uint8Array, start: number, end: number): Generator<Field> {
+  let pos = start;
+  while (pos < end) {
+    const [key, afterKey] = readVarint(buf, pos);
+    const number = Math.floor(key / 8);
+    const wireType = key & 7;
+    pos = afterKey;
+    if (wireType === 0) {
+      const [value, next] = readVarint(buf, pos);
+      yield { number, wireType, start: pos, end: next, varint: value };
+      pos = next;
+    } else if (wireType === 2) {
+      const [length, next] = readVarint(buf, pos);
+      yield { number, wireType, start: next, end: next + length };
+      pos = next + length;
+    } else if (wireType === 1) {
+      pos += 8;
+    } else if (wireType === 5) {
+      pos += 4;
+    } else {
+      throw new Error(`unsupported protobuf wire type ${wireType}`);
+    }
+    if (pos > end) throw new Error('truncated protobuf message');
+  }
+}
+
+function tensorElementCount(buf: Uint8Array, start: number, end: number): number {
+  let count = 1;
+  let sawDims = false;
+  for (const field of fields(buf, start, end)) {
+    if (field.number !== TENSOR_DIMS_FIELD) continue;
+    sawDims = true;
+    if (field.wireType === 0) {
+      count *= field.varint ?? 1;
+    } else if (field.wireType === 2) {
+      let pos = field.start;
+      while (pos < field.end) {
+        const [dim, next] = readVarint(buf, pos);
+        count *= dim;
+        pos = next;
+      }
+    }
+  }
+  return sawDims ? count : 1;
+}
+
+/** Sum of the element counts of every initializer (weight) in an ONNX model file's bytes. */
+export function countOnnxParameters(model: Uint8Array): number {
+  let total = 0;
+  for (const modelField of fields(model, 0, model.length)) {
+    if (modelField.number !== MODEL_GRAPH_FIELD || modelField.wireType !== 2) continue;
+    for (const graphField of fields(model, modelField.start, modelField.end)) {
+      if (graphField.number === GRAPH_INITIALIZER_FIELD && graphField.wireType === 2) {
+        total += tensorElementCount(model, graphField.start, graphField.end);
+      }
+    }
+  }
+  return total;
+}
