@@ -1,5 +1,5 @@
 // Streaming GGUF v3 writer: plans every offset from shapes up front, then writes tensor data to disk chunk by chunk.
-import { open } from "node:fs/promises";
+import { open, rm } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 
 /** ggml tensor types this writer can encode. */
@@ -61,61 +61,70 @@ export function f16BitsToF32(bits: number): number {
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
-// roundf() semantics (half away from zero), as llama.cpp's reference quantizer uses.
-const roundHalfAway = (v: number): number => (v < 0 ? -Math.round(-v) : Math.round(v));
+// roundf() semantics (half away from zero), as llama.cpp's reference quantizer uses; v ± 0.5 is exact in doubles here.
+const roundHalfAway = (v: number): number => Math.trunc(v < 0 ? v - 0.5 : v + 0.5);
 
-/** Encodes `count` blocks of `type` from src[start…] into out[offset…]. */
-function writeBlocks(type: GgmlTypeName, out: Buffer, offset: number, src: Float32Array, start: number, count: number): void {
-  if (type === "F32") {
-    for (let i = 0; i < count; i++) out.writeFloatLE(src[start + i], offset + i * 4);
-  } else if (type === "F16") {
-    for (let i = 0; i < count; i++) {
-      const h = f32ToF16Bits(src[start + i]);
-      out[offset + i * 2] = h & 0xff;
-      out[offset + i * 2 + 1] = h >>> 8;
-    }
-  } else if (type === "Q8_0") {
-    for (let b = 0; b < count; b++, start += 32, offset += 34) {
-      let amax = 0;
-      for (let j = 0; j < 32; j++) {
-        const a = Math.abs(src[start + j]);
-        if (a > amax) amax = a;
-      }
-      const d = Math.fround(amax / 127);
-      const id = d !== 0 ? Math.fround(1 / d) : 0;
-      out.writeUInt16LE(f32ToF16Bits(d), offset);
-      // Direct byte stores (two's complement via & 0xff): writeInt8's checks halve throughput on GB-sized files.
-      for (let j = 0; j < 32; j++) {
-        const q = roundHalfAway(Math.fround(src[start + j] * id));
-        out[offset + 2 + j] = (q > 127 ? 127 : q < -127 ? -127 : q) & 0xff;
-      }
-    }
-  } else {
-    for (let b = 0; b < count; b++, start += 32, offset += 18) {
-      // d comes from the value with the largest magnitude, sign included, so that value maps exactly to -8.
-      let amax = 0;
-      let max = 0;
-      for (let j = 0; j < 32; j++) {
-        const v = src[start + j];
-        if (Math.abs(v) > amax) { amax = Math.abs(v); max = v; }
-      }
-      const d = Math.fround(max / -8);
-      const id = d !== 0 ? Math.fround(1 / d) : 0;
-      out.writeUInt16LE(f32ToF16Bits(d), offset);
-      // (int8_t)(x*id + 8.5f) in llama.cpp: truncation after +8.5 is round-half-up, then clamp to 0…15.
-      for (let j = 0; j < 16; j++) {
-        const lo = Math.max(0, Math.min(15, Math.trunc(Math.fround(Math.fround(src[start + j] * id) + 8.5))));
-        const hi = Math.max(0, Math.min(15, Math.trunc(Math.fround(Math.fround(src[start + j + 16] * id) + 8.5))));
-        out[offset + 2 + j] = lo | (hi << 4);
-      }
+// One function per type keeps each hot loop monomorphic for V8.
+type BlockWriter = (out: Buffer, offset: number, src: Float32Array, start: number, count: number) => void;
+
+const writeF32: BlockWriter = (out, offset, src, start, count) => {
+  for (let i = 0; i < count; i++) out.writeFloatLE(src[start + i], offset + i * 4);
+};
+
+const writeF16: BlockWriter = (out, offset, src, start, count) => {
+  for (let i = 0; i < count; i++) {
+    const h = f32ToF16Bits(src[start + i]);
+    out[offset + i * 2] = h & 0xff;
+    out[offset + i * 2 + 1] = h >>> 8;
+  }
+};
+
+const writeQ8_0: BlockWriter = (out, offset, src, start, count) => {
+  for (let b = 0; b < count; b++, start += 32, offset += 34) {
+    let amax = 0;
+    for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(src[start + j]));
+    const d = Math.fround(amax / 127);
+    const id = d !== 0 ? Math.fround(1 / d) : 0;
+    const h = f32ToF16Bits(d);
+    out[offset] = h & 0xff;
+    out[offset + 1] = h >>> 8;
+    // Direct byte stores (two's complement via & 0xff): writeInt8's checks cost a lot on GB-sized files.
+    for (let j = 0; j < 32; j++) {
+      const q = roundHalfAway(Math.fround(src[start + j] * id));
+      out[offset + 2 + j] = (q > 127 ? 127 : q < -127 ? -127 : q) & 0xff;
     }
   }
-}
+};
+
+const writeQ4_0: BlockWriter = (out, offset, src, start, count) => {
+  for (let b = 0; b < count; b++, start += 32, offset += 18) {
+    // d comes from the value with the largest magnitude, sign included, so that value maps exactly to -8.
+    let amax = 0;
+    let max = 0;
+    for (let j = 0; j < 32; j++) {
+      const v = src[start + j];
+      if (Math.abs(v) > amax) { amax = Math.abs(v); max = v; }
+    }
+    const d = Math.fround(max / -8);
+    const id = d !== 0 ? Math.fround(1 / d) : 0;
+    const h = f32ToF16Bits(d);
+    out[offset] = h & 0xff;
+    out[offset + 1] = h >>> 8;
+    // (int8_t)(x*id + 8.5f) in llama.cpp: truncation after +8.5 is round-half-up, then clamp to 0…15.
+    for (let j = 0; j < 16; j++) {
+      const lo = Math.trunc(Math.fround(Math.fround(src[start + j] * id) + 8.5));
+      const hi = Math.trunc(Math.fround(Math.fround(src[start + j + 16] * id) + 8.5));
+      out[offset + 2 + j] = (lo > 15 ? 15 : lo < 0 ? 0 : lo) | ((hi > 15 ? 15 : hi < 0 ? 0 : hi) << 4);
+    }
+  }
+};
+
+const BLOCK_WRITERS: Readonly<Record<GgmlTypeName, BlockWriter>> = { F32: writeF32, F16: writeF16, Q8_0: writeQ8_0, Q4_0: writeQ4_0 };
 
 /** Encodes values (a whole number of blocks) as `type`, in memory: for tests and small tensors. */
 export function encodeValues(type: GgmlTypeName, values: Float32Array): Buffer {
   const out = Buffer.alloc(tensorByteSize(type, values.length));
-  writeBlocks(type, out, 0, values, 0, values.length / GGML_TYPES[type].blockElements);
+  BLOCK_WRITERS[type](out, 0, values, 0, values.length / GGML_TYPES[type].blockElements);
   return out;
 }
 
@@ -211,20 +220,15 @@ class ByteBuilder {
   private buf = Buffer.alloc(64 * 1024);
   length = 0;
 
-  /** Reserves n bytes at the end and returns the (possibly regrown) buffer holding them. */
+  /** Appends n bytes and returns the (possibly regrown) buffer; they sit at [length - n, length). */
   private room(n: number): Buffer {
-    this.take(n);
-    return this.buf;
-  }
-  /** Reserves n bytes and returns their offset. */
-  private take(n: number): number {
     if (this.length + n > this.buf.length) {
       const next = Buffer.alloc(Math.max(this.buf.length * 2, this.length + n));
       this.buf.copy(next, 0, 0, this.length);
       this.buf = next;
     }
     this.length += n;
-    return this.length - n;
+    return this.buf;
   }
   u8(v: number): void { this.room(1).writeUInt8(v, this.length - 1); }
   u32(v: number): void { this.room(4).writeUInt32LE(v, this.length - 4); }
@@ -232,8 +236,7 @@ class ByteBuilder {
   str(s: string): void {
     const bytes = Buffer.from(s, "utf8");
     this.u64(bytes.length);
-    const at = this.take(bytes.length);
-    bytes.copy(this.buf, at);
+    bytes.copy(this.room(bytes.length), this.length - bytes.length);
   }
   scalar(type: GgufNumberType | GgufBigIntType | "bool" | "string", v: number | bigint | boolean | string): void {
     const n = typeof v === "number" ? v : Number(v);
@@ -252,10 +255,7 @@ class ByteBuilder {
       case "string": this.str(String(v)); break;
     }
   }
-  zeros(n: number): void {
-    const at = this.take(n);
-    this.buf.fill(0, at, this.length);
-  }
+  zeros(n: number): void { this.room(n).fill(0, this.length - n, this.length); }
   toBuffer(): Buffer { return this.buf.subarray(0, this.length); }
 }
 
@@ -276,7 +276,7 @@ function alignmentOf(metadata: GgufMetadata): number {
   if (!entry) return GGUF_DEFAULT_ALIGNMENT;
   const v = entry[1];
   if (v.type !== "uint32" || !Number.isInteger(v.value) || v.value <= 0 || v.value % 8 !== 0) {
-    throw new Error(`general.alignment must be a uint32 multiple of 8, got ${JSON.stringify(v)}`);
+    throw new Error(`general.alignment must be a uint32 multiple of 8, got ${v.type} ${String(v.value)}`);
   }
   return v.value;
 }
@@ -375,6 +375,7 @@ class ChunkedSink {
 /** Encodes one tensor's value stream into the sink, carrying partial quant blocks across chunk boundaries. */
 async function streamTensor(sink: ChunkedSink, spec: GgufTensorSpec, elements: number): Promise<void> {
   const { blockElements, blockBytes } = GGML_TYPES[spec.type];
+  const writeBlocks = BLOCK_WRITERS[spec.type];
   const pending = new Float32Array(blockElements);
   let pendingCount = 0;
   let seen = 0;
@@ -388,7 +389,7 @@ async function streamTensor(sink: ChunkedSink, spec: GgufTensorSpec, elements: n
         fit = Math.floor(sink.room / blockBytes);
       }
       const n = Math.min(fit, count);
-      writeBlocks(spec.type, sink.buf, sink.used, src, start, n);
+      writeBlocks(sink.buf, sink.used, src, start, n);
       sink.used += n * blockBytes;
       start += n * blockElements;
       count -= n;
@@ -422,7 +423,7 @@ async function streamTensor(sink: ChunkedSink, spec: GgufTensorSpec, elements: n
 
 /** Options for {@link writeGguf}. */
 export interface WriteGgufOptions {
-  /** Size of the write buffer in bytes; memory use stays near this regardless of file size. Default 4 MiB. */
+  /** Size of the write buffer in bytes; memory use stays near this regardless of file size. Default 4 MiB (minimum 64). */
   chunkBytes?: number;
 }
 
@@ -451,8 +452,12 @@ export async function writeGguf(
     if (sink.written !== layout.totalBytes) {
       throw new Error(`internal: wrote ${sink.written} bytes, planned ${layout.totalBytes}`);
     }
-  } finally {
+  } catch (err) {
+    // A truncated GGUF would look valid to header-only readers, so never leave one behind.
     await fh.close();
+    await rm(path, { force: true });
+    throw err;
   }
+  await fh.close();
   return layout;
 }

@@ -1,6 +1,6 @@
 // Writes tiny, real llama-architecture GGUF models (random weights, small SentencePiece vocab) that llama.cpp can load and run.
 import { SeededRandom } from "./seeded-random.ts";
-import { gv, writeGguf, type GgmlTypeName, type GgufMetadata, type GgufTensorSpec } from "./gguf-writer.ts";
+import { gv, writeGguf, type GgufMetadata, type GgufTensorSpec } from "./gguf-writer.ts";
 
 /** Shape and encoding of a tiny llama model. */
 export interface TinyLlamaOptions {
@@ -188,7 +188,7 @@ export async function writeTinyLlamaGguf(path: string, options: TinyLlamaOptions
   const norm = (tensorName: string): GgufTensorSpec => ({
     name: tensorName,
     dims: [nEmbd],
-    type: "F32" satisfies GgmlTypeName,
+    type: "F32",
     values: function* () {
       const rng = new SeededRandom((Math.imul(seed, 0x9e3779b1) ^ nameHash(tensorName)) >>> 0);
       const row = new Float32Array(nEmbd);

@@ -34,7 +34,13 @@ export async function buildApp(ctx: HangarContext): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
   });
   app.setValidatorCompiler(validatorCompiler);
+  // The API speaks JSON only: other bodies get 415 instead of reaching validation as strings.
+  app.removeContentTypeParser('text/plain');
 
+  app.decorate('registeredRoutes', [] as Array<{ method: string; url: string }>);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) app.registeredRoutes.push({ method, url: route.url });
+  });
   app.decorateRequest('actor', 'anonymous');
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -1,7 +1,7 @@
 // The model catalog: import local artifacts as immutable versions, list, resolve and delete models.
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Database, ModelRow, ModelVersionRow } from '../db/schema.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import { SerialLock } from '../store/serial-lock.ts';
@@ -38,8 +38,10 @@ function isUniqueViolation(error: unknown): boolean {
   return e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+/** `column LIKE '%value%'` with the value's wildcards taken literally (SQLite has no default escape character). */
+function likeEscaped(column: RawBuilder<unknown>, value: string): RawBuilder<boolean> {
+  const pattern = `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return sql<boolean>`${column} like ${pattern} escape '\\'`;
 }
 
 export class ModelCatalog {
@@ -163,8 +165,8 @@ export class ModelCatalog {
   async listModels(query: ModelListQuery): Promise<{ models: ModelSummary[]; total: number; next_page_token: string | null }> {
     const limit = query.limit ?? 100;
     let filtered = this.db.selectFrom('models');
-    if (query.name) filtered = filtered.where(sql<string>`lower(name)`, 'like', `%${escapeLike(query.name.toLowerCase())}%`);
-    if (query.tag) filtered = filtered.where('tags', 'like', `%${escapeLike(JSON.stringify(query.tag))}%`);
+    if (query.name) filtered = filtered.where(likeEscaped(sql`lower(name)`, query.name.toLowerCase()));
+    if (query.tag) filtered = filtered.where(likeEscaped(sql.ref('tags'), JSON.stringify(query.tag)));
     if (query.format) {
       const format = query.format;
       filtered = filtered.where((eb) =>

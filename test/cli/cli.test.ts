@@ -1,0 +1,90 @@
+// The `hangar` binary: serve in a child process, client commands against it, exit codes, SIGTERM shutdown.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { spawn, execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { makeFixtures } from '../helpers/fixtures.ts';
+import { tempDir } from '../helpers/temp.ts';
+
+const run = promisify(execFile);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function hangar(args: string[], url: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['bin/hangar.js', ...args], { env: { ...process.env, HANGAR_URL: url }, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function waitUntilReady(url: string, child: ReturnType<typeof spawn>): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    const ok = await fetch(`${url}/health/ready`).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('server did not become ready');
+}
+
+test('hangar serve + ls/import/rm with tables and --json; errors exit non-zero with the server message; SIGTERM stops cleanly', async (t) => {
+  const home = await tempDir(t, 'hangar-cli-');
+  const fixtures = await makeFixtures(await tempDir(t));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const env = { ...process.env, HANGAR_HOME: home, MODEL_MANAGEMENT_PORT: String(port), HANGAR_DEMO_MODELS: 'false', LOG_LEVEL: 'info' };
+  const child = spawn(process.execPath, ['bin/hangar.js', 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  t.after(() => child.kill('SIGKILL'));
+  await waitUntilReady(url, child);
+
+  const imported = await hangar(['import', 'org/llama:q8', fixtures.ggufQ8], url);
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.match(imported.stdout, /Imported org\/llama version 1 \(gguf, .* 1 file\)/);
+  const importedJson = await hangar(['import', 'embed', fixtures.onnxFolder, '--json'], url);
+  assert.equal(JSON.parse(importedJson.stdout).format, 'onnx');
+
+  const table = await hangar(['ls'], url);
+  assert.equal(table.code, 0);
+  const lines = table.stdout.trim().split('\n');
+  assert.match(lines[0], /^NAME\s+VERSIONS\s+CURRENT\s+FORMAT\s+SIZE\s+QUANT\s+ARCH$/);
+  assert.match(lines[1], /^embed\s+1\s+1\s+onnx\s+[\d.]+ KB\s+fp32\s+bert$/);
+  assert.match(lines[2], /^org\/llama\s+1\s+1\s+gguf\s+[\d.]+ KB\s+Q8_0\s+llama$/);
+  const json = JSON.parse((await hangar(['ls', '--json'], url)).stdout) as { models: Array<{ name: string }> };
+  assert.deepEqual(json.models.map((m) => m.name), ['embed', 'org/llama']);
+
+  const bad = await hangar(['import', 'bad name', fixtures.ggufQ8], url);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /Invalid model name "bad name".*\(invalid_model_name, HTTP 400\)/);
+  const missing = await hangar(['rm', 'nothing-here'], url);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /model_not_found, HTTP 404/);
+  const usage = await hangar(['import', 'only-name'], url);
+  assert.equal(usage.code, 2);
+  const removed = await hangar(['rm', 'org/llama'], url);
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.match(removed.stdout, /Deleted org\/llama: 1 version\(s\), 1 file\(s\)/);
+
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  assert.match(log, /Hangar stopped/);
+  const unreachable = await hangar(['ls'], url);
+  assert.equal(unreachable.code, 1);
+  assert.match(unreachable.stderr, /cannot reach Hangar at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+});

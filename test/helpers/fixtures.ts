@@ -1,0 +1,20 @@
+// Generates the tiny fixture models tests import: an ONNX embedding folder and llama GGUF files.
+import path from 'node:path';
+import { writeTinyBertModel } from '../../scripts/lib/bert-onnx-writer.ts';
+import { writeTinyLlamaGguf } from '../../scripts/lib/llama-gguf-writer.ts';
+
+export interface Fixtures {
+  onnxFolder: string;
+  ggufF16: string;
+  ggufQ8: string;
+}
+
+export async function makeFixtures(dir: string): Promise<Fixtures> {
+  const onnxFolder = path.join(dir, 'bert-fixture');
+  await writeTinyBertModel(onnxFolder, { hiddenSize: 32, numLayers: 1, seed: 5 });
+  const ggufF16 = path.join(dir, 'llama-f16.gguf');
+  await writeTinyLlamaGguf(ggufF16, { type: 'F16', seed: 5, name: 'fixture' });
+  const ggufQ8 = path.join(dir, 'llama-q8.gguf');
+  await writeTinyLlamaGguf(ggufQ8, { type: 'Q8_0', seed: 5, name: 'fixture' });
+  return { onnxFolder, ggufF16, ggufQ8 };
+}

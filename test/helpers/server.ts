@@ -1,0 +1,56 @@
+// Starts the real Hangar server on an ephemeral port with a temp HANGAR_HOME, and a small HTTP client for it.
+import pino from 'pino';
+import type { TestContext } from 'node:test';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+import { tempDir } from './temp.ts';
+
+export interface TestServerOptions {
+  env?: Record<string, string>;
+  databaseUrl?: string;
+  demoModels?: boolean;
+}
+
+export interface TestServer extends RunningServer {
+  home: string;
+  request: <T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<HttpResult<T>>;
+}
+
+export interface HttpResult<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export async function startTestServer(t: Pick<TestContext, 'after'>, options: TestServerOptions = {}): Promise<TestServer> {
+  const home = await tempDir(t, 'hangar-home-');
+  const env: Record<string, string> = {
+    HANGAR_HOME: home,
+    MODEL_MANAGEMENT_PORT: '0',
+    HANGAR_HOST: '127.0.0.1',
+    HANGAR_DEMO_MODELS: String(options.demoModels ?? false),
+    DATABASE_URL: options.databaseUrl ?? '',
+    ...options.env,
+  };
+  const loaded = loadConfig({ env, cwd: home });
+  const server = await startServer({ loaded, logger: pino({ level: 'silent' }) });
+  t.after(() => server.close());
+  await server.ready;
+  const request = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult<T>> => {
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: response.status, headers: response.headers, body: parsed as T, text };
+  };
+  return { ...server, home, request };
+}

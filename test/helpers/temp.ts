@@ -1,0 +1,11 @@
+// Temporary folders for tests, removed when the test ends.
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+
+export async function tempDir(t: Pick<TestContext, 'after'>, prefix = 'hangar-test-'): Promise<string> {
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), prefix));
+  t.after(() => fsp.rm(dir, { recursive: true, force: true }));
+  return dir;
+}
