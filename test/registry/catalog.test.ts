@@ -101,7 +101,7 @@ for (const dialect of DIALECTS) {
     const seen: string[] = [];
     let token: string | undefined;
     do {
-      const page = await s.catalog.listModels({ limit: 3, page_token: token });
+      const page: { total: number; models: Array<{ name: string }>; next_page_token: string | null } = await s.catalog.listModels({ limit: 3, page_token: token });
       assert.equal(page.total, 7);
       seen.push(...page.models.map((m) => m.name));
       token = page.next_page_token ?? undefined;
