@@ -12,6 +12,11 @@ import { ModelCatalog } from './registry/catalog.ts';
 import { importDemoModelsOnFirstStart } from './store/demo-models.ts';
 import { buildApp } from './http/app.ts';
 import type { HangarContext } from './http/context.ts';
+import { ModelRuntime } from './runtime/model-runtime.ts';
+import { InferenceService } from './runtime/inference.ts';
+import { MeasurementStore } from './runtime/measurements.ts';
+import { InferenceRecorder } from './monitor/inference-recorder.ts';
+import { NvidiaSmi } from './monitor/nvidia-smi.ts';
 
 export interface StartOptions extends LoadConfigOptions {
   /** An already loaded configuration (tests); otherwise it is loaded from env/.env/file. */
@@ -56,16 +61,22 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const orphans = await catalog.collectGarbage();
   if (orphans) logger.info({ orphans }, 'removed store blobs no version references');
 
+  const recorder = new InferenceRecorder();
+  const runtime = new ModelRuntime({ catalog, settings, measurements: new MeasurementStore(database.db), gpus: new NvidiaSmi(config.hangar_nvidia_smi), logger });
+  const inference = new InferenceService(runtime, catalog, recorder);
   const ctx: HangarContext = {
     settings,
     database,
     catalog,
     store,
+    runtime,
+    inference,
+    recorder,
     logger,
     state: { ready: false, notReadyReasons: ['starting up'] },
     startedAt: Date.now(),
     version: hangarVersion(),
-    onShutdown: [],
+    onShutdown: [() => runtime.shutdown()],
   };
   const app = await buildApp(ctx);
   const address = await app.listen({ port: config.model_management_port, host: config.hangar_host });

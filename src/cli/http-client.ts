@@ -15,10 +15,9 @@ export class HangarClient {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let response: Response;
+  protected async send(method: string, path: string, body?: unknown): Promise<Response> {
     try {
-      response = await fetch(`${this.baseUrl}${path}`, {
+      return await fetch(`${this.baseUrl}${path}`, {
         method,
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -27,6 +26,10 @@ export class HangarClient {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new CliError(`cannot reach Hangar at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (error as Error).message}); is the server running? Set HANGAR_URL to point elsewhere.`);
     }
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await this.send(method, path, body);
     const text = await response.text();
     let parsed: unknown;
     try {
@@ -39,6 +42,35 @@ export class HangarClient {
       throw new CliError(error ? `${error.message} (${error.code}, HTTP ${response.status})` : `HTTP ${response.status}: ${text.slice(0, 200)}`);
     }
     return parsed as T;
+  }
+}
+
+export interface StreamEvent {
+  event: string;
+  data: Record<string, unknown>;
+}
+
+export class HangarStreamClient extends HangarClient {
+  /** POSTs and reads a server-sent-event answer, calling `onEvent` per event; a JSON error answer throws. */
+  async stream(path: string, body: unknown, onEvent: (event: StreamEvent) => void): Promise<void> {
+    const response = await this.send('POST', path, body);
+    if (!response.ok || !response.body) {
+      const parsed = (await response.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
+      throw new CliError(parsed?.error ? `${parsed.error.message} (${parsed.error.code}, HTTP ${response.status})` : `HTTP ${response.status}`);
+    }
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of response.body) {
+      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) !== -1) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (data) onEvent({ event, data: JSON.parse(data) as Record<string, unknown> });
+      }
+    }
   }
 }
 

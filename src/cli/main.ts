@@ -1,7 +1,8 @@
 // The `hangar` command: serve, and client commands talking to HANGAR_URL (human tables or --json).
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CliError, HangarClient, modelPath } from './http-client.ts';
+import { CliError, HangarStreamClient, modelPath } from './http-client.ts';
+import * as runtimeCommands from './runtime-commands.ts';
 import { formatBytes, formatTable } from './format.ts';
 import { ConfigError } from '../errors.ts';
 import type { ModelSummary, VersionInfo, DeleteResult } from '../schemas/models.ts';
@@ -13,6 +14,11 @@ Commands:
   ls [--name TEXT]      List models
   import NAME PATH      Import a local ONNX folder or GGUF file as a new version of NAME (NAME:tag sets an alias)
   rm NAME               Delete a model (NAME:version or NAME:alias deletes one version)
+  ps [--all]            Loaded models (--all: every model) with device, memory, pid, keep-alive
+  load NAME             Load a model [--pin] [--keep-alive 10m] [--device cpu|gpu|auto] [--threads N] [--context-size N]
+  unload NAME           Unload a model
+  embed NAME TEXT...    Embed texts and print the vectors (first values; --json for all)
+  run NAME PROMPT       Generate from a prompt, streaming tokens [--max-tokens N]
 
 Options:
   --json                Print the server's JSON instead of a table
@@ -21,7 +27,7 @@ Options:
 
 interface CommonFlags {
   json: boolean;
-  client: HangarClient;
+  client: HangarStreamClient;
   print: (text: string) => void;
 }
 
@@ -98,6 +104,13 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
         json: { type: 'boolean', default: false },
         url: { type: 'string' },
         name: { type: 'string' },
+        all: { type: 'boolean', default: false },
+        pin: { type: 'boolean', default: false },
+        'keep-alive': { type: 'string' },
+        device: { type: 'string' },
+        threads: { type: 'string' },
+        'context-size': { type: 'string' },
+        'max-tokens': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -112,9 +125,10 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
   }
   const flags: CommonFlags = {
     json: parsed.values.json ?? false,
-    client: new HangarClient(parsed.values.url ?? process.env.HANGAR_URL ?? 'http://127.0.0.1:8001'),
+    client: new HangarStreamClient(parsed.values.url ?? process.env.HANGAR_URL ?? 'http://127.0.0.1:8001'),
     print,
   };
+  const runtimeContext = { client: flags.client, json: flags.json, print, write: (text: string) => process.stdout.write(text) };
   try {
     switch (command) {
       case 'serve':
@@ -130,6 +144,34 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
         need(args, 1, 'rm NAME');
         await remove(flags, args[0]);
         return 0;
+      case 'ps':
+        await runtimeCommands.ps(runtimeContext, parsed.values.all ?? false);
+        return 0;
+      case 'load':
+        need(args, 1, 'load NAME [--pin] [--keep-alive 10m]');
+        await runtimeCommands.load(runtimeContext, args[0], {
+          pin: parsed.values.pin,
+          keepAlive: parsed.values['keep-alive'],
+          device: parsed.values.device,
+          threads: parsed.values.threads,
+          contextSize: parsed.values['context-size'],
+        });
+        return 0;
+      case 'unload':
+        need(args, 1, 'unload NAME');
+        await runtimeCommands.unload(runtimeContext, args[0]);
+        return 0;
+      case 'embed':
+        need(args, 2, 'embed NAME TEXT...');
+        await runtimeCommands.embed(runtimeContext, args[0], args.slice(1));
+        return 0;
+      case 'run': {
+        need(args, 2, 'run NAME PROMPT');
+        const maxTokens = parsed.values['max-tokens'];
+        if (maxTokens !== undefined && !/^[0-9]+$/.test(maxTokens)) throw new CliError('--max-tokens takes a whole number', 2);
+        await runtimeCommands.run(runtimeContext, args[0], args.slice(1).join(' '), maxTokens === undefined ? undefined : Number(maxTokens));
+        return 0;
+      }
       default:
         throw new CliError(`unknown command "${command}"\n${USAGE}`, 2);
     }

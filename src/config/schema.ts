@@ -23,6 +23,45 @@ const HttpSettings = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+const MemorySettings = Type.Object(
+  {
+    ram_budget_mb: Type.Integer({
+      minimum: 0,
+      default: 0,
+      description: 'RAM loaded models may use, in MiB; 0 means 75% of the machine\'s RAM.',
+    }),
+    vram_budget_mb: Type.Integer({
+      minimum: 0,
+      default: 0,
+      description: 'VRAM loaded models may use on each GPU, in MiB; 0 means 90% of each GPU\'s memory.',
+    }),
+    max_loaded_models: Type.Integer({ minimum: 0, default: 0, description: 'Most models loaded at once; 0 means no limit but memory.' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const KEEP_ALIVE_PATTERN = '^-?[0-9]+(\\.[0-9]+)?(ms|s|m|h)?$';
+
+const RuntimeSettings = Type.Object(
+  {
+    keep_alive: Type.String({
+      pattern: KEEP_ALIVE_PATTERN,
+      default: '5m',
+      description: 'How long an idle model stays loaded: "5m", "30s", "1h", seconds; 0 unloads when idle; negative keeps it forever.',
+    }),
+    threads: Type.Integer({ minimum: 0, maximum: 256, default: 0, description: 'CPU threads per runner; 0 means one less than the cores (at least 1).' }),
+    parallel: Type.Integer({ minimum: 1, maximum: 64, default: 1, description: 'Concurrent generation requests per loaded model.' }),
+    max_queue: Type.Integer({ minimum: 0, maximum: 100_000, default: 512, description: 'Requests waiting per model before 503 queue_full.' }),
+    max_batch_size: Type.Integer({ minimum: 1, maximum: 1024, default: 32, description: 'Most embedding inputs batched into one runtime call.' }),
+    max_batch_wait_ms: Type.Number({ minimum: 0, maximum: 1000, default: 2, description: 'How long an embedding waits for others to batch with.' }),
+    load_timeout_ms: Type.Integer({ minimum: 1000, default: 300_000, description: 'A load that takes longer fails and its runner is stopped.' }),
+    restart_max: Type.Integer({ minimum: 0, maximum: 100, default: 3, description: 'Automatic restarts of a crashed runner allowed within restart_window_ms.' }),
+    restart_window_ms: Type.Integer({ minimum: 1000, default: 600_000, description: 'Window for counting automatic restarts.' }),
+    restart_backoff_ms: Type.Integer({ minimum: 0, default: 1000, description: 'Delay before the first restart; doubles with each further one.' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 /**
  * Top-level keys are the environment variable names in lower case (seed 000's names kept as they are);
  * grouped settings nest and read from `HANGAR_<GROUP>_<KEY>`.
@@ -64,7 +103,14 @@ export const ConfigSchema = Type.Object(
       default: true,
       description: 'Import the four tiny generated demo models on first start with an empty store.',
     }),
+    hangar_nvidia_smi: Type.String({
+      minLength: 1,
+      default: 'nvidia-smi',
+      description: 'The nvidia-smi executable used to find GPUs and per-process GPU memory.',
+    }),
     http: HttpSettings,
+    memory: MemorySettings,
+    runtime: RuntimeSettings,
   },
   { additionalProperties: false },
 );

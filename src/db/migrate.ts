@@ -1,10 +1,12 @@
 // Applies the versioned migration set at start-up; a static provider so bundling never misses a file.
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as m001 from './migrations/001-initial.ts';
+import * as m002 from './migrations/002-runtime-measurements.ts';
 import type { Database } from './schema.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': m001,
+  '002-runtime-measurements': m002,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -57,12 +57,23 @@ export interface AuditEventTable {
   details: JsonText;
 }
 
+export interface RuntimeMeasurementTable {
+  version_id: string;
+  device: string;
+  backend: string;
+  peak_rss_bytes: number;
+  vram_bytes: number | null;
+  load_ms: number;
+  measured_at: string;
+}
+
 export interface Database {
   models: ModelTable;
   model_versions: ModelVersionTable;
   version_files: VersionFileTable;
   model_aliases: ModelAliasTable;
   audit_events: AuditEventTable;
+  runtime_measurements: RuntimeMeasurementTable;
 }
 
 export type ModelRow = Selectable<ModelTable>;

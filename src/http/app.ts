@@ -10,6 +10,8 @@ import docs from './plugins/docs.ts';
 import healthRoutes from './routes/health.ts';
 import modelRoutes from './routes/models.ts';
 import auditRoutes from './routes/audit.ts';
+import runtimeRoutes from './routes/runtime.ts';
+import inferenceRoutes from './routes/inference.ts';
 import { failedMutationRecorder } from './request-context.ts';
 import { ServiceUnavailable } from '../errors.ts';
 
@@ -55,5 +57,7 @@ export async function buildApp(ctx: HangarContext): Promise<FastifyInstance> {
   await app.register(healthRoutes, ctx);
   await app.register(modelRoutes, ctx);
   await app.register(auditRoutes, ctx);
+  await app.register(runtimeRoutes, ctx);
+  await app.register(inferenceRoutes, ctx);
   return app;
 }

@@ -4,6 +4,9 @@ import type { OpenedDatabase } from '../db/database.ts';
 import type { ModelCatalog } from '../registry/catalog.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { Settings } from '../config/settings.ts';
+import type { ModelRuntime } from '../runtime/model-runtime.ts';
+import type { InferenceService } from '../runtime/inference.ts';
+import type { InferenceRecorder } from '../monitor/inference-recorder.ts';
 
 export interface ServerState {
   /** False until start-up work (migrations, demo models) is done; /health/ready answers 503 until then. */
@@ -16,6 +19,9 @@ export interface HangarContext {
   database: OpenedDatabase;
   catalog: ModelCatalog;
   store: BlobStore;
+  runtime: ModelRuntime;
+  inference: InferenceService;
+  recorder: InferenceRecorder;
   logger: Logger;
   state: ServerState;
   /** Epoch ms when the server started. */

@@ -20,6 +20,8 @@ async function docsPlugin(app: FastifyInstance, options: DocsOptions): Promise<v
       tags: [
         { name: 'health', description: 'Liveness, readiness and overall health' },
         { name: 'models', description: 'Model catalog: import, list, inspect, delete' },
+        { name: 'runtime', description: 'Load, unload, reload; model status' },
+        { name: 'inference', description: 'Embeddings, generation, chat' },
         { name: 'audit', description: 'Audit log of every change' },
       ],
     },

@@ -1,0 +1,43 @@
+// Remembers the peak memory each version took when loaded, per device, so the next load's estimate is a measurement.
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+
+export interface Measurement {
+  versionId: string;
+  device: 'cpu' | 'gpu';
+  backend: string;
+  peakRssBytes: number;
+  vramBytes: number | null;
+  loadMs: number;
+}
+
+export class MeasurementStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async peakRss(versionId: string, device: 'cpu' | 'gpu'): Promise<number | null> {
+    const row = await this.db
+      .selectFrom('runtime_measurements')
+      .select('peak_rss_bytes')
+      .where('version_id', '=', versionId)
+      .where('device', '=', device)
+      .executeTakeFirst();
+    return row?.peak_rss_bytes ?? null;
+  }
+
+  async save(m: Measurement): Promise<void> {
+    const row = {
+      version_id: m.versionId,
+      device: m.device,
+      backend: m.backend,
+      peak_rss_bytes: m.peakRssBytes,
+      vram_bytes: m.vramBytes,
+      load_ms: Math.round(m.loadMs),
+      measured_at: new Date().toISOString(),
+    };
+    await this.db
+      .insertInto('runtime_measurements')
+      .values(row)
+      .onConflict((oc) => oc.columns(['version_id', 'device']).doUpdateSet({ peak_rss_bytes: row.peak_rss_bytes, vram_bytes: row.vram_bytes, load_ms: row.load_ms, measured_at: row.measured_at, backend: row.backend }))
+      .execute();
+  }
+}

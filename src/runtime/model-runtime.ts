@@ -1,0 +1,437 @@
+// The scheduler: loads models into runner processes one at a time, evicts by policy, restarts crashed runners, swaps versions live.
+import os from 'node:os';
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { ModelCatalog, ResolvedVersion } from '../registry/catalog.ts';
+import type { Settings } from '../config/settings.ts';
+import type { GpuQuery } from '../monitor/nvidia-smi.ts';
+import { readRssBytes } from '../monitor/process-memory.ts';
+import { Conflict, HangarError, ServiceUnavailable } from '../errors.ts';
+import { SerialLock } from '../store/serial-lock.ts';
+import { parseModelRef } from '../registry/model-name.ts';
+import type { LoadOptions, ModelStatus } from '../schemas/runtime.ts';
+import type { VersionManifest } from '../schemas/models.ts';
+import { Deployment, type ResolvedLoadOptions } from './deployment.ts';
+import { chooseDevice, type DeviceChoice } from './device.ts';
+import { parseKeepAlive } from './keep-alive.ts';
+import { estimateLoadBytes, planEviction, MIB, type ResidentModel } from './placement.ts';
+import { RunnerProcess, describeExit, RunnerCrashed, type RunnerExit, type StartRunner } from './runner-process.ts';
+import type { MeasurementStore } from './measurements.ts';
+import type { Backend } from './protocol.ts';
+
+export interface RuntimeEvent {
+  type: 'model.loading' | 'model.loaded' | 'model.unloaded' | 'model.evicted' | 'model.failed' | 'model.crashed' | 'model.restarting' | 'model.swapped';
+  model: string;
+  version: number | null;
+  at: string;
+  details?: Record<string, unknown>;
+}
+
+export interface ModelRuntimeOptions {
+  catalog: ModelCatalog;
+  settings: Settings;
+  measurements: MeasurementStore;
+  gpus: { query(): Promise<GpuQuery> };
+  logger: Logger;
+  /** What spawns runners (default: real child processes). */
+  startRunner?: StartRunner;
+}
+
+const DRAIN_POLL_MS = 10;
+const DRAIN_LIMIT_MS = 120_000;
+
+function backendOf(format: string): Backend {
+  return format === 'onnx' ? 'onnx' : 'llamacpp';
+}
+
+async function waitUntil(condition: () => boolean, limitMs: number): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+}
+
+export class ModelRuntime extends EventEmitter<{ event: [RuntimeEvent] }> {
+  readonly deployments = new Map<string, Deployment>();
+  /** One load at a time, as Ollama's scheduler does: placement decisions see a settled picture. */
+  private readonly loadLock = new SerialLock();
+  private readonly startRunner: StartRunner;
+  private readonly loadOptionsOf = new Map<string, LoadOptions>();
+  private shuttingDown = false;
+
+  constructor(private readonly o: ModelRuntimeOptions) {
+    super();
+    this.startRunner = o.startRunner ?? ((options) => RunnerProcess.start(options));
+  }
+
+  private get config() {
+    return this.o.settings.current;
+  }
+
+  ramBudgetBytes(): number {
+    const mb = this.config.memory.ram_budget_mb;
+    return mb > 0 ? mb * MIB : Math.floor(os.totalmem() * 0.75);
+  }
+
+  defaultThreads(): number {
+    return this.config.runtime.threads > 0 ? this.config.runtime.threads : Math.max(1, os.availableParallelism() - 1);
+  }
+
+  private deployment(name: string): Deployment {
+    let dep = this.deployments.get(name);
+    if (!dep) {
+      dep = new Deployment(name, parseKeepAlive(this.config.runtime.keep_alive), 1, () => this.config.runtime.max_queue);
+      this.deployments.set(name, dep);
+    }
+    return dep;
+  }
+
+  private emitEvent(type: RuntimeEvent['type'], dep: Deployment, details?: Record<string, unknown>): void {
+    this.emit('event', { type, model: dep.name, version: dep.version?.number ?? null, at: new Date().toISOString(), details });
+  }
+
+  /** Loads `ref` (idempotent; concurrent callers share one load). Resolves when loaded; rejects with the reason otherwise. */
+  async load(ref: string, options: LoadOptions = {}): Promise<Deployment> {
+    if (this.shuttingDown) throw new ServiceUnavailable('The server is shutting down', undefined, 'shutting_down');
+    const parsed = parseModelRef(ref);
+    const dep = this.deployment(parsed.name);
+    if (dep.pending) {
+      await dep.pending;
+      if (dep.state === 'loaded') return this.applyOptions(dep, options);
+    }
+    if (dep.state === 'loaded') {
+      if (parsed.ref === undefined) return this.applyOptions(dep, options);
+      const wanted = await this.o.catalog.resolve(ref);
+      if (wanted.version.id === dep.version?.id) return this.applyOptions(dep, options);
+      await this.swap(dep, ref, options);
+      return dep;
+    }
+    dep.pending = this.loadLock.run(() => this.loadDeployment(dep, ref, options)).finally(() => {
+      dep.pending = null;
+    });
+    await dep.pending;
+    return dep;
+  }
+
+  private applyOptions(dep: Deployment, options: LoadOptions): Deployment {
+    if (options.keep_alive !== undefined) dep.keepAliveMs = parseKeepAlive(options.keep_alive);
+    if (options.pinned !== undefined) dep.pinned = options.pinned;
+    dep.armKeepAlive(() => void this.expire(dep));
+    return dep;
+  }
+
+  private resolveOptions(options: LoadOptions): ResolvedLoadOptions {
+    return {
+      requestedDevice: options.device ?? 'auto',
+      gpuIndex: options.gpu,
+      contextSize: options.context_size,
+      threads: options.threads ?? this.defaultThreads(),
+      parallel: options.parallel ?? this.config.runtime.parallel,
+    };
+  }
+
+  private async loadDeployment(dep: Deployment, ref: string, options: LoadOptions): Promise<void> {
+    const resolved = await this.o.catalog.resolve(ref);
+    const resolvedOptions = this.resolveOptions(options);
+    const backend = backendOf(resolved.version.format);
+    const choice = chooseDevice(resolvedOptions.requestedDevice, resolvedOptions.gpuIndex, backend, await this.o.gpus.query());
+    await this.makeRoom(dep.name, resolved, backend, choice, new Set());
+    dep.state = 'loading';
+    dep.ref = ref;
+    dep.failure = null;
+    dep.options = resolvedOptions;
+    dep.device = choice.device;
+    dep.gpuIndex = choice.gpuIndex;
+    dep.deviceNote = choice.note;
+    dep.version = { id: resolved.version.id, number: resolved.version.version, backend, sizeBytes: resolved.version.size_bytes };
+    if (options.keep_alive !== undefined) dep.keepAliveMs = parseKeepAlive(options.keep_alive);
+    if (options.pinned !== undefined) dep.pinned = options.pinned;
+    this.loadOptionsOf.set(dep.name, options);
+    this.emitEvent('model.loading', dep);
+    try {
+      dep.runner = await this.spawn(dep, resolved, backend, choice, resolvedOptions);
+    } catch (error) {
+      dep.state = 'failed';
+      dep.failure = (error as Error).message;
+      this.emitEvent('model.failed', dep, { reason: dep.failure });
+      throw error;
+    }
+    dep.slots.setCapacity(this.capacityOf(backend, resolvedOptions));
+    dep.state = 'loaded';
+    dep.loadedAt = Date.now();
+    dep.lastUsedAt = Date.now();
+    dep.loadCount++;
+    dep.lastLoadMs = Math.round(dep.runner.ready.loadMs);
+    this.emitEvent('model.loaded', dep, { pid: dep.runner.pid, device: dep.device, load_ms: dep.lastLoadMs });
+    dep.armKeepAlive(() => void this.expire(dep));
+  }
+
+  /** Embeddings batch inside the runner, so an embedding model takes a batch's worth of requests at once. */
+  private capacityOf(backend: Backend, options: ResolvedLoadOptions): number {
+    return backend === 'onnx' ? this.config.runtime.max_batch_size : options.parallel;
+  }
+
+  private async spawn(dep: Deployment, resolved: ResolvedVersion, backend: Backend, choice: DeviceChoice, options: ResolvedLoadOptions): Promise<RunnerProcess> {
+    const modelDir = await this.o.catalog.versionPath(resolved);
+    const manifest = JSON.parse(resolved.version.manifest) as VersionManifest;
+    let self: RunnerProcess | undefined;
+    const runner = await this.startRunner({
+      load: {
+        type: 'load',
+        backend,
+        modelDir,
+        entry: manifest.entry,
+        threads: options.threads,
+        device: choice.device,
+        ...(choice.gpuIndex !== null ? { gpuIndex: choice.gpuIndex } : {}),
+        ...(options.contextSize ? { contextSize: options.contextSize } : {}),
+        parallel: options.parallel,
+        maxBatchSize: this.config.runtime.max_batch_size,
+        maxBatchWaitMs: this.config.runtime.max_batch_wait_ms,
+        ...(backend === 'onnx' && resolved.version.quantization ? { dtype: resolved.version.quantization } : {}),
+      },
+      loadTimeoutMs: this.config.runtime.load_timeout_ms,
+      onExit: (exit) => {
+        if (self) this.onRunnerExit(dep, self, exit);
+      },
+    });
+    self = runner;
+    const rss = (await readRssBytes(runner.pid)) ?? runner.memory.rssBytes;
+    await this.o.measurements
+      .save({ versionId: resolved.version.id, device: choice.device, backend, peakRssBytes: rss, vramBytes: runner.memory.vramBytes ?? null, loadMs: runner.ready.loadMs })
+      .catch((error: unknown) => this.o.logger.warn({ err: error }, 'could not save the load measurement'));
+    return runner;
+  }
+
+  /** Evicts idle models (expired keep-alive first, then least recently used) until the load fits; 409 insufficient_memory if it cannot. */
+  private async makeRoom(name: string, resolved: ResolvedVersion, backend: Backend, choice: DeviceChoice, protect: Set<string>): Promise<void> {
+    const measured = await this.o.measurements.peakRss(resolved.version.id, choice.device);
+    const need = estimateLoadBytes({ backend, artifactBytes: resolved.version.size_bytes, measuredBytes: measured });
+    const resident: ResidentModel[] = [...this.deployments.values()]
+      .filter((d) => d.name !== name && d.runner?.isAlive && (d.state === 'loaded' || d.state === 'unloading'))
+      .map((d) => ({
+        name: d.name,
+        memoryBytes: d.memoryBytes(),
+        busy: d.state === 'unloading' ? 1 : d.busy,
+        pinned: d.pinned || protect.has(d.name),
+        lastUsedAt: d.lastUsedAt,
+        expiresAt: d.expiresAt,
+      }));
+    const budget = this.ramBudgetBytes();
+    const plan = planEviction({ neededBytes: need.bytes, budgetBytes: budget, resident, maxLoadedModels: this.config.memory.max_loaded_models, now: Date.now() });
+    if (!plan.fits) {
+      const mb = (b: number) => Math.round(b / MIB);
+      throw new HangarError('insufficient_memory', 409, `Not enough memory to load ${name}: needs ~${mb(need.bytes)} MiB (${need.source}), ${mb(plan.freeBytes)} MiB free of a ${mb(budget)} MiB budget, and nothing idle is left to evict`, {
+        device: 'cpu',
+        needed_mb: mb(need.bytes),
+        estimate_source: need.source,
+        free_mb: mb(plan.freeBytes),
+        budget_mb: mb(budget),
+        max_loaded_models: this.config.memory.max_loaded_models,
+        not_evictable: plan.blocked.map((b) => ({ model: b.name, reason: b.reason, memory_mb: mb(b.memoryBytes) })),
+      });
+    }
+    for (const evicted of plan.evict) {
+      const victim = this.deployments.get(evicted);
+      if (!victim) continue;
+      this.o.logger.info({ model: evicted, for: name }, 'evicting to make room');
+      await this.stopDeployment(victim, 'model.evicted', { for: name });
+    }
+  }
+
+  private onRunnerExit(dep: Deployment, runner: RunnerProcess, exit: RunnerExit): void {
+    if (exit.expected || dep.runner !== runner) return;
+    dep.state = 'failed';
+    dep.failure = `runner crashed: ${describeExit(exit)}`;
+    dep.disarmKeepAlive();
+    dep.slots.rejectWaiting(new RunnerCrashed(`The runner of ${dep.name} crashed: ${describeExit(exit)}`));
+    this.o.logger.error({ model: dep.name, pid: runner.pid, code: exit.code, signal: exit.signal, stderr: exit.stderrTail.slice(-2000) }, 'runner crashed');
+    this.emitEvent('model.crashed', dep, { pid: runner.pid, exit_code: exit.code, signal: exit.signal });
+    this.scheduleRestart(dep);
+  }
+
+  /** Restarts with exponential back-off, at most restart_max times within restart_window_ms. */
+  private scheduleRestart(dep: Deployment): void {
+    const { restart_max, restart_window_ms, restart_backoff_ms } = this.config.runtime;
+    const now = Date.now();
+    dep.restartTimes = dep.restartTimes.filter((t) => now - t < restart_window_ms);
+    if (this.shuttingDown) return;
+    if (dep.restartTimes.length >= restart_max) {
+      dep.failure = `${dep.failure} (not restarted: ${dep.restartTimes.length} restarts within ${Math.round(restart_window_ms / 1000)} s)`;
+      this.emitEvent('model.failed', dep, { reason: dep.failure });
+      return;
+    }
+    dep.restartTimes.push(now);
+    const delay = restart_backoff_ms * 2 ** (dep.restartTimes.length - 1);
+    this.emitEvent('model.restarting', dep, { attempt: dep.restartTimes.length, delay_ms: delay });
+    setTimeout(() => {
+      if (dep.state !== 'failed' || dep.pending || this.shuttingDown) return;
+      const options = this.loadOptionsOf.get(dep.name) ?? {};
+      dep.pending = this.loadLock
+        .run(() => this.loadDeployment(dep, dep.ref, options))
+        .catch((error: unknown) => {
+          this.o.logger.error({ model: dep.name, err: error }, 'restart failed');
+          this.scheduleRestart(dep);
+        })
+        .finally(() => {
+          dep.pending = null;
+        });
+    }, delay).unref();
+  }
+
+  /** After each request: once idle, keep-alive 0 unloads now; otherwise the countdown starts. */
+  afterRequest(dep: Deployment): void {
+    if (dep.busy > 0 || dep.state !== 'loaded') return;
+    if (dep.keepAliveMs === 0) void this.expire(dep);
+    else dep.armKeepAlive(() => void this.expire(dep));
+  }
+
+  private async expire(dep: Deployment): Promise<void> {
+    if (dep.state !== 'loaded' || dep.busy > 0 || dep.pending) return;
+    await this.stopDeployment(dep, 'model.unloaded', { reason: 'keep_alive expired' });
+  }
+
+  /** Drains and stops a deployment's runner; its state ends not_loaded. */
+  private async stopDeployment(dep: Deployment, event: 'model.unloaded' | 'model.evicted', details?: Record<string, unknown>): Promise<void> {
+    if (dep.state === 'failed') {
+      dep.state = 'not_loaded';
+      dep.failure = null;
+      dep.restartTimes = [];
+      dep.runner = null;
+      return;
+    }
+    if (dep.state !== 'loaded') return;
+    dep.state = 'unloading';
+    dep.disarmKeepAlive();
+    dep.slots.rejectWaiting(new ServiceUnavailable(`${dep.name} is being unloaded`, undefined, 'model_unloading'));
+    await waitUntil(() => dep.slots.active === 0, DRAIN_LIMIT_MS);
+    await dep.runner?.stop();
+    dep.runner = null;
+    dep.state = 'not_loaded';
+    dep.restartTimes = [];
+    this.emitEvent(event, dep, details);
+  }
+
+  /** Unloads a model (idempotent: not loaded answers as is). Waits for a load in progress first. */
+  async unload(ref: string): Promise<Deployment> {
+    const { name } = parseModelRef(ref);
+    const dep = this.deployments.get(name);
+    if (!dep) {
+      await this.o.catalog.resolve(name);
+      return this.deployment(name);
+    }
+    if (dep.pending) await dep.pending.catch(() => undefined);
+    await this.stopDeployment(dep, 'model.unloaded', { reason: 'requested' });
+    return dep;
+  }
+
+  /** Reload without downtime: start a new runner (re-resolving the ref), switch traffic, drain and stop the old one. */
+  async reload(ref: string, options?: LoadOptions): Promise<Deployment> {
+    const { name } = parseModelRef(ref);
+    const dep = this.deployments.get(name);
+    if (dep?.pending) await dep.pending.catch(() => undefined);
+    if (!dep || dep.state !== 'loaded') return this.load(ref, options ?? this.loadOptionsOf.get(name) ?? {});
+    await this.swap(dep, ref === name ? dep.ref : ref, options ?? this.loadOptionsOf.get(name) ?? {});
+    return dep;
+  }
+
+  private async swap(dep: Deployment, ref: string, options: LoadOptions): Promise<void> {
+    const work = this.loadLock.run(async () => {
+      const resolved = await this.o.catalog.resolve(ref);
+      const resolvedOptions = this.resolveOptions(options);
+      const backend = backendOf(resolved.version.format);
+      const choice = chooseDevice(resolvedOptions.requestedDevice, resolvedOptions.gpuIndex, backend, await this.o.gpus.query());
+      await this.makeRoom(dep.name, resolved, backend, choice, new Set([dep.name]));
+      // The old runner keeps serving until the new one is ready; a failed start leaves it untouched.
+      const fresh = await this.spawn(dep, resolved, backend, choice, resolvedOptions);
+      const old = dep.runner;
+      const from = dep.version?.number ?? null;
+      dep.runner = fresh;
+      dep.ref = ref;
+      dep.options = resolvedOptions;
+      dep.device = choice.device;
+      dep.gpuIndex = choice.gpuIndex;
+      dep.deviceNote = choice.note;
+      dep.version = { id: resolved.version.id, number: resolved.version.version, backend, sizeBytes: resolved.version.size_bytes };
+      dep.slots.setCapacity(this.capacityOf(backend, resolvedOptions));
+      dep.loadedAt = Date.now();
+      dep.loadCount++;
+      dep.lastLoadMs = Math.round(fresh.ready.loadMs);
+      this.loadOptionsOf.set(dep.name, options);
+      this.emitEvent('model.swapped', dep, { from_version: from, to_version: resolved.version.version, pid: fresh.pid });
+      if (old) {
+        await waitUntil(() => old.inFlight === 0, DRAIN_LIMIT_MS);
+        await old.stop();
+      }
+      dep.armKeepAlive(() => void this.expire(dep));
+    });
+    dep.pending = work.finally(() => {
+      dep.pending = null;
+    });
+    await dep.pending;
+  }
+
+  /** Status of one model of the catalog (loaded or not), with memory read from /proc and VRAM from nvidia-smi. */
+  async status(ref: string): Promise<ModelStatus> {
+    const { name } = parseModelRef(ref);
+    const dep = this.deployments.get(name);
+    if (dep && (dep.state !== 'not_loaded' || dep.pending)) return this.statusOf(dep);
+    const resolved = await this.o.catalog.resolve(name);
+    const idle = dep ?? new Deployment(name, parseKeepAlive(this.config.runtime.keep_alive), 1, () => 0);
+    const status = idle.toStatus({ rssBytes: null, vramBytes: null });
+    return { ...status, version: resolved.version.version, backend: backendOf(resolved.version.format) };
+  }
+
+  async statusOf(dep: Deployment): Promise<ModelStatus> {
+    const pid = dep.runner?.isAlive ? dep.runner.pid : null;
+    const rss = pid ? ((await readRssBytes(pid)) ?? dep.memoryBytes()) : null;
+    let vram: number | null = dep.runner?.memory.vramBytes ?? null;
+    if (pid && dep.device === 'gpu') {
+      const gpus = await this.o.gpus.query();
+      const listed = gpus.processes.find((p) => p.pid === pid);
+      if (listed) vram = listed.usedMemoryMb * MIB;
+    }
+    const status = dep.toStatus({ rssBytes: rss, vramBytes: vram });
+    // A load queued behind another (one load at a time) already counts as loading.
+    return dep.pending && dep.state !== 'loaded' ? { ...status, status: 'loading' } : status;
+  }
+
+  /** Every model in the catalog, keyed by name. */
+  async statusAll(): Promise<Record<string, ModelStatus>> {
+    const out: Record<string, ModelStatus> = {};
+    let token: string | undefined;
+    do {
+      const page = await this.o.catalog.listModels({ limit: 500, page_token: token });
+      for (const model of page.models) {
+        const dep = this.deployments.get(model.name);
+        if (dep && dep.state !== 'not_loaded') out[model.name] = await this.statusOf(dep);
+        else {
+          const base = (dep ?? new Deployment(model.name, parseKeepAlive(this.config.runtime.keep_alive), 1, () => 0)).toStatus({ rssBytes: null, vramBytes: null });
+          out[model.name] = { ...base, version: model.production_version ?? model.latest_version, backend: model.format ? backendOf(model.format) : null };
+        }
+      }
+      token = page.next_page_token ?? undefined;
+    } while (token);
+    return out;
+  }
+
+  /** Stops every runner (server shutdown); no runner outlives the server. */
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    await Promise.all(
+      [...this.deployments.values()].map(async (dep) => {
+        dep.disarmKeepAlive();
+        dep.slots.rejectWaiting(new ServiceUnavailable('The server is shutting down', undefined, 'shutting_down'));
+        await dep.pending?.catch(() => undefined);
+        await dep.runner?.stop(3000);
+        dep.runner = null;
+        dep.state = 'not_loaded';
+      }),
+    );
+  }
+
+  /** Refuses work on a model that is not loaded when dynamic loading is off. */
+  assertLoadedOrDynamic(dep: Deployment | undefined, name: string): void {
+    if ((!dep || dep.state !== 'loaded') && !this.config.dynamic_loading_enabled) {
+      throw new Conflict(`Model ${name} is not loaded and dynamic loading is disabled (DYNAMIC_LOADING_ENABLED=false); load it first`, { model: name }, 'model_not_loaded');
+    }
+  }
+}

@@ -1,0 +1,116 @@
+// ONNX embedding backend: a transformers.js feature-extraction pipeline over a local Hugging Face folder, micro-batched.
+import path from 'node:path';
+import { env, pipeline, type DataType, type FeatureExtractionPipeline } from '@huggingface/transformers';
+import type { LoadCommand } from '../../protocol.ts';
+import { BackendError, installedPackageVersion, type EmbedOutput, type RunnerBackend } from '../runner-backend.ts';
+import { EmbeddingBatcher } from './embedding-batcher.ts';
+
+/** One input's embedding and how many tokens it took. */
+interface EmbeddedInput {
+  vector: number[];
+  tokens: number;
+}
+
+// transformers.js appends these to `model_file_name` per dtype (its DEFAULT_DTYPE_SUFFIX_MAPPING, not exported).
+const DTYPE_FILE_SUFFIX = {
+  fp32: '',
+  fp16: '_fp16',
+  int8: '_int8',
+  uint8: '_uint8',
+  q8: '_quantized',
+  q4: '_q4',
+  q2: '_q2',
+  q1: '_q1',
+  q4f16: '_q4f16',
+  q2f16: '_q2f16',
+  q1f16: '_q1f16',
+  bnb4: '_bnb4',
+} as const satisfies Record<Exclude<DataType, 'auto'>, string>;
+type FileDtype = keyof typeof DTYPE_FILE_SUFFIX;
+
+function isFileDtype(value: string): value is FileDtype {
+  return Object.hasOwn(DTYPE_FILE_SUFFIX, value);
+}
+
+/** Loads the pipeline the command names; rejects with transformers.js' own reason. */
+export async function loadOnnxBackend(command: LoadCommand): Promise<RunnerBackend> {
+  if (command.device === 'gpu') throw new Error('onnx runner: onnxruntime-node here is a CPU build; load this model with device "cpu"');
+  const dtype = command.dtype ?? 'fp32';
+  if (!isFileDtype(dtype)) throw new Error(`onnx runner: unknown dtype "${dtype}" (known: ${Object.keys(DTYPE_FILE_SUFFIX).join(', ')})`);
+  env.allowRemoteModels = false;
+  env.useFSCache = false;
+  env.localModelPath = path.dirname(path.resolve(command.modelDir));
+  const extractor = await pipeline('feature-extraction', path.basename(path.resolve(command.modelDir)), {
+    ...entryFileOptions(command.entry, dtype),
+    dtype,
+    local_files_only: true,
+    // Without this onnxruntime starts one intra-op thread per core, whatever share of the machine the server gave us.
+    session_options: { intraOpNumThreads: command.threads, interOpNumThreads: 1 },
+  });
+  const runtime = `onnxruntime-node ${await installedPackageVersion('onnxruntime-node')} (transformers.js ${env.version})`;
+  return new OnnxBackend(extractor, command, runtime, await probeEmbeddingLength(extractor));
+}
+
+/** Maps `onnx/model_fp16.onnx` + dtype fp16 to transformers.js' subfolder + model_file_name, so it opens exactly the entry file. */
+function entryFileOptions(entry: string, dtype: FileDtype): { subfolder: string; model_file_name: string } {
+  const suffix: string = DTYPE_FILE_SUFFIX[dtype];
+  const stem = path.posix.basename(entry, '.onnx');
+  if (!entry.endsWith('.onnx') || !stem.endsWith(suffix)) {
+    throw new Error(`onnx runner: entry "${entry}" does not match dtype ${dtype} (expected a file named *${suffix}.onnx)`);
+  }
+  const subfolder = path.posix.dirname(entry);
+  return { subfolder: subfolder === '.' ? '' : subfolder, model_file_name: stem.slice(0, stem.length - suffix.length) };
+}
+
+async function probeEmbeddingLength(extractor: FeatureExtractionPipeline): Promise<number> {
+  const probe = await extractor('probe', { pooling: 'mean', normalize: true });
+  return probe.dims[probe.dims.length - 1];
+}
+
+class OnnxBackend implements RunnerBackend {
+  readonly info: RunnerBackend['info'];
+  readonly #extractor: FeatureExtractionPipeline;
+  readonly #batcher: EmbeddingBatcher<string, EmbeddedInput>;
+
+  constructor(extractor: FeatureExtractionPipeline, command: LoadCommand, runtime: string, embeddingLength: number) {
+    this.#extractor = extractor;
+    this.#batcher = new EmbeddingBatcher((inputs) => this.#embedBatch(inputs), {
+      maxBatchSize: command.maxBatchSize,
+      maxBatchWaitMs: command.maxBatchWaitMs,
+    });
+    this.info = { device: 'cpu', accelerator: 'cpu', embeddingLength, contextSize: null, capabilities: ['embed'], runtime };
+  }
+
+  async embed(inputs: string[]): Promise<EmbedOutput> {
+    if (inputs.length === 0) throw new BackendError('invalid_input', 'inputs must hold at least one string');
+    const { outputs, batchSize } = await this.#batcher.submit(inputs);
+    return {
+      embeddings: outputs.map((output) => output.vector),
+      tokens: outputs.reduce((sum, output) => sum + output.tokens, 0),
+      batchSize,
+    };
+  }
+
+  /** One pipeline call for the whole batch; the pipeline pads, mean-pools over the attention mask and L2-normalises. */
+  async #embedBatch(inputs: string[]): Promise<EmbeddedInput[]> {
+    const pooled = await this.#extractor(inputs, { pooling: 'mean', normalize: true });
+    const width = pooled.dims[1];
+    const data = pooled.data as Float32Array;
+    const tokenCounts = this.#countTokens(inputs);
+    return inputs.map((_, i) => ({ vector: Array.from(data.subarray(i * width, (i + 1) * width)), tokens: tokenCounts[i] }));
+  }
+
+  /** Tokens per input as the model sees them (special tokens included, padding not, truncated like the pipeline). */
+  #countTokens(inputs: string[]): number[] {
+    const encoded = this.#extractor.tokenizer(inputs, { padding: false, truncation: true, return_tensor: false });
+    return encoded.input_ids.map((ids) => ids.length);
+  }
+
+  async memory(): Promise<{ rssBytes: number }> {
+    return { rssBytes: process.memoryUsage().rss };
+  }
+
+  async dispose(): Promise<void> {
+    await this.#extractor.dispose();
+  }
+}
