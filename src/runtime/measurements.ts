@@ -14,14 +14,15 @@ export interface Measurement {
 export class MeasurementStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async peakRss(versionId: string, device: 'cpu' | 'gpu'): Promise<number | null> {
+  /** Peak RSS (and VRAM on a GPU) measured the last time this version was loaded on this kind of device. */
+  async peak(versionId: string, device: 'cpu' | 'gpu'): Promise<{ rssBytes: number; vramBytes: number | null } | null> {
     const row = await this.db
       .selectFrom('runtime_measurements')
-      .select('peak_rss_bytes')
+      .select(['peak_rss_bytes', 'vram_bytes'])
       .where('version_id', '=', versionId)
       .where('device', '=', device)
       .executeTakeFirst();
-    return row?.peak_rss_bytes ?? null;
+    return row ? { rssBytes: row.peak_rss_bytes, vramBytes: row.vram_bytes } : null;
   }
 
   async save(m: Measurement): Promise<void> {

@@ -5,17 +5,17 @@ import type { Logger } from 'pino';
 import type { ModelCatalog, ResolvedVersion } from '../registry/catalog.ts';
 import type { Settings } from '../config/settings.ts';
 import type { GpuQuery } from '../monitor/nvidia-smi.ts';
-import { readRssBytes } from '../monitor/process-memory.ts';
-import { Conflict, HangarError, ServiceUnavailable } from '../errors.ts';
+import { allModelStatuses, deploymentStatus, modelStatus } from './runtime-status.ts';
+import { Conflict, ServiceUnavailable } from '../errors.ts';
 import { SerialLock } from '../store/serial-lock.ts';
 import { parseModelRef } from '../registry/model-name.ts';
 import type { LoadOptions, ModelStatus } from '../schemas/runtime.ts';
-import type { VersionManifest } from '../schemas/models.ts';
 import { Deployment, type ResolvedLoadOptions } from './deployment.ts';
 import { chooseDevice, type DeviceChoice } from './device.ts';
 import { parseKeepAlive } from './keep-alive.ts';
-import { estimateLoadBytes, planEviction, MIB, type ResidentModel } from './placement.ts';
-import { RunnerProcess, describeExit, RunnerCrashed, type RunnerExit, type StartRunner } from './runner-process.ts';
+import { estimateLoadBytes, estimateVramBytes, gpuBudgetBytes, insufficientMemory, planEviction, MIB, type ResidentModel } from './placement.ts';
+import { describeExit, RunnerCrashed, type RunnerExit, type RunnerProcess, type StartRunner } from './runner-process.ts';
+import { RunnerLauncher, type LoadPlan } from './runner-launcher.ts';
 import type { MeasurementStore } from './measurements.ts';
 import type { Backend } from './protocol.ts';
 
@@ -53,13 +53,13 @@ export class ModelRuntime extends EventEmitter<{ event: [RuntimeEvent] }> {
   readonly deployments = new Map<string, Deployment>();
   /** One load at a time, as Ollama's scheduler does: placement decisions see a settled picture. */
   private readonly loadLock = new SerialLock();
-  private readonly startRunner: StartRunner;
+  private readonly launcher: RunnerLauncher;
   private readonly loadOptionsOf = new Map<string, LoadOptions>();
   private shuttingDown = false;
 
   constructor(private readonly o: ModelRuntimeOptions) {
     super();
-    this.startRunner = o.startRunner ?? ((options) => RunnerProcess.start(options));
+    this.launcher = new RunnerLauncher({ ...o, config: () => this.config });
   }
 
   private get config() {
@@ -128,39 +128,55 @@ export class ModelRuntime extends EventEmitter<{ event: [RuntimeEvent] }> {
     };
   }
 
-  private async loadDeployment(dep: Deployment, ref: string, options: LoadOptions): Promise<void> {
+  /** Resolves what a load means now: version, concrete options, backend and device. */
+  private async plan(ref: string, options: LoadOptions): Promise<LoadPlan> {
     const resolved = await this.o.catalog.resolve(ref);
     const resolvedOptions = this.resolveOptions(options);
     const backend = backendOf(resolved.version.format);
     const choice = chooseDevice(resolvedOptions.requestedDevice, resolvedOptions.gpuIndex, backend, await this.o.gpus.query());
-    await this.makeRoom(dep.name, resolved, backend, choice, new Set());
-    dep.state = 'loading';
-    dep.ref = ref;
+    return { ref, options, resolved, resolvedOptions, backend, choice };
+  }
+
+  /** Points a deployment at a freshly started runner and the version/device it runs. */
+  private adopt(dep: Deployment, runner: RunnerProcess, plan: LoadPlan): void {
+    dep.runner = runner;
+    dep.ref = plan.ref;
+    dep.options = plan.resolvedOptions;
+    dep.device = plan.choice.device;
+    dep.gpuIndex = plan.choice.gpuIndex;
+    dep.deviceNote = plan.choice.note;
+    dep.version = { id: plan.resolved.version.id, number: plan.resolved.version.version, backend: plan.backend, sizeBytes: plan.resolved.version.size_bytes };
+    dep.slots.setCapacity(this.capacityOf(plan.backend, plan.resolvedOptions));
+    dep.state = 'loaded';
     dep.failure = null;
-    dep.options = resolvedOptions;
-    dep.device = choice.device;
-    dep.gpuIndex = choice.gpuIndex;
-    dep.deviceNote = choice.note;
-    dep.version = { id: resolved.version.id, number: resolved.version.version, backend, sizeBytes: resolved.version.size_bytes };
+    dep.loadedAt = Date.now();
+    dep.lastUsedAt = Date.now();
+    dep.loadCount++;
+    dep.lastLoadMs = Math.round(runner.ready.loadMs);
+    this.loadOptionsOf.set(dep.name, plan.options);
+  }
+
+  private async loadDeployment(dep: Deployment, ref: string, options: LoadOptions): Promise<void> {
+    const plan = await this.plan(ref, options);
+    await this.makeRoom(dep.name, plan, new Set());
+    dep.state = 'loading';
+    dep.failure = null;
+    dep.device = plan.choice.device;
+    dep.version = { id: plan.resolved.version.id, number: plan.resolved.version.version, backend: plan.backend, sizeBytes: plan.resolved.version.size_bytes };
     if (options.keep_alive !== undefined) dep.keepAliveMs = parseKeepAlive(options.keep_alive);
     if (options.pinned !== undefined) dep.pinned = options.pinned;
-    this.loadOptionsOf.set(dep.name, options);
     this.emitEvent('model.loading', dep);
+    let runner: RunnerProcess;
     try {
-      dep.runner = await this.spawn(dep, resolved, backend, choice, resolvedOptions);
+      runner = await this.spawn(dep, plan);
     } catch (error) {
       dep.state = 'failed';
       dep.failure = (error as Error).message;
       this.emitEvent('model.failed', dep, { reason: dep.failure });
       throw error;
     }
-    dep.slots.setCapacity(this.capacityOf(backend, resolvedOptions));
-    dep.state = 'loaded';
-    dep.loadedAt = Date.now();
-    dep.lastUsedAt = Date.now();
-    dep.loadCount++;
-    dep.lastLoadMs = Math.round(dep.runner.ready.loadMs);
-    this.emitEvent('model.loaded', dep, { pid: dep.runner.pid, device: dep.device, load_ms: dep.lastLoadMs });
+    this.adopt(dep, runner, plan);
+    this.emitEvent('model.loaded', dep, { pid: runner.pid, device: dep.device, load_ms: dep.lastLoadMs });
     dep.armKeepAlive(() => void this.expire(dep));
   }
 
@@ -169,67 +185,39 @@ export class ModelRuntime extends EventEmitter<{ event: [RuntimeEvent] }> {
     return backend === 'onnx' ? this.config.runtime.max_batch_size : options.parallel;
   }
 
-  private async spawn(dep: Deployment, resolved: ResolvedVersion, backend: Backend, choice: DeviceChoice, options: ResolvedLoadOptions): Promise<RunnerProcess> {
-    const modelDir = await this.o.catalog.versionPath(resolved);
-    const manifest = JSON.parse(resolved.version.manifest) as VersionManifest;
-    let self: RunnerProcess | undefined;
-    const runner = await this.startRunner({
-      load: {
-        type: 'load',
-        backend,
-        modelDir,
-        entry: manifest.entry,
-        threads: options.threads,
-        device: choice.device,
-        ...(choice.gpuIndex !== null ? { gpuIndex: choice.gpuIndex } : {}),
-        ...(options.contextSize ? { contextSize: options.contextSize } : {}),
-        parallel: options.parallel,
-        maxBatchSize: this.config.runtime.max_batch_size,
-        maxBatchWaitMs: this.config.runtime.max_batch_wait_ms,
-        ...(backend === 'onnx' && resolved.version.quantization ? { dtype: resolved.version.quantization } : {}),
-      },
-      loadTimeoutMs: this.config.runtime.load_timeout_ms,
-      onExit: (exit) => {
-        if (self) this.onRunnerExit(dep, self, exit);
-      },
-    });
-    self = runner;
-    const rss = (await readRssBytes(runner.pid)) ?? runner.memory.rssBytes;
-    await this.o.measurements
-      .save({ versionId: resolved.version.id, device: choice.device, backend, peakRssBytes: rss, vramBytes: runner.memory.vramBytes ?? null, loadMs: runner.ready.loadMs })
-      .catch((error: unknown) => this.o.logger.warn({ err: error }, 'could not save the load measurement'));
-    return runner;
+  private spawn(dep: Deployment, plan: LoadPlan): Promise<RunnerProcess> {
+    return this.launcher.launch(plan, (runner, exit) => this.onRunnerExit(dep, runner, exit));
   }
 
-  /** Evicts idle models (expired keep-alive first, then least recently used) until the load fits; 409 insufficient_memory if it cannot. */
-  private async makeRoom(name: string, resolved: ResolvedVersion, backend: Backend, choice: DeviceChoice, protect: Set<string>): Promise<void> {
-    const measured = await this.o.measurements.peakRss(resolved.version.id, choice.device);
-    const need = estimateLoadBytes({ backend, artifactBytes: resolved.version.size_bytes, measuredBytes: measured });
-    const resident: ResidentModel[] = [...this.deployments.values()]
-      .filter((d) => d.name !== name && d.runner?.isAlive && (d.state === 'loaded' || d.state === 'unloading'))
-      .map((d) => ({
-        name: d.name,
-        memoryBytes: d.memoryBytes(),
-        busy: d.state === 'unloading' ? 1 : d.busy,
-        pinned: d.pinned || protect.has(d.name),
-        lastUsedAt: d.lastUsedAt,
-        expiresAt: d.expiresAt,
-      }));
+  /** Evicts idle models (expired keep-alive first, then least recently used) until the load fits RAM and, on a GPU, VRAM. */
+  private async makeRoom(name: string, { resolved, backend, choice }: LoadPlan, protect: Set<string>): Promise<void> {
+    const measured = await this.o.measurements.peak(resolved.version.id, choice.device);
+    const others = [...this.deployments.values()].filter((d) => d.name !== name && d.runner?.isAlive && (d.state === 'loaded' || d.state === 'unloading'));
+    const asResident = (d: Deployment, memoryBytes: number): ResidentModel => ({
+      name: d.name,
+      memoryBytes,
+      busy: d.state === 'unloading' ? 1 : d.busy,
+      pinned: d.pinned || protect.has(d.name),
+      lastUsedAt: d.lastUsedAt,
+      expiresAt: d.expiresAt,
+    });
+    const maxLoaded = this.config.memory.max_loaded_models;
+    const need = estimateLoadBytes({ backend, artifactBytes: resolved.version.size_bytes, measuredBytes: measured?.rssBytes });
     const budget = this.ramBudgetBytes();
-    const plan = planEviction({ neededBytes: need.bytes, budgetBytes: budget, resident, maxLoadedModels: this.config.memory.max_loaded_models, now: Date.now() });
-    if (!plan.fits) {
-      const mb = (b: number) => Math.round(b / MIB);
-      throw new HangarError('insufficient_memory', 409, `Not enough memory to load ${name}: needs ~${mb(need.bytes)} MiB (${need.source}), ${mb(plan.freeBytes)} MiB free of a ${mb(budget)} MiB budget, and nothing idle is left to evict`, {
-        device: 'cpu',
-        needed_mb: mb(need.bytes),
-        estimate_source: need.source,
-        free_mb: mb(plan.freeBytes),
-        budget_mb: mb(budget),
-        max_loaded_models: this.config.memory.max_loaded_models,
-        not_evictable: plan.blocked.map((b) => ({ model: b.name, reason: b.reason, memory_mb: mb(b.memoryBytes) })),
-      });
+    const plan = planEviction({ neededBytes: need.bytes, budgetBytes: budget, resident: others.map((d) => asResident(d, d.memoryBytes())), maxLoadedModels: maxLoaded, now: Date.now() });
+    if (!plan.fits) throw insufficientMemory(name, 'cpu', need, plan, budget, maxLoaded);
+    const evict = new Set(plan.evict);
+    if (choice.device === 'gpu' && choice.gpuIndex !== null) {
+      const gpu = (await this.o.gpus.query()).gpus.find((g) => g.index === choice.gpuIndex);
+      const onGpu = others.filter((d) => d.device === 'gpu' && d.gpuIndex === choice.gpuIndex && !evict.has(d.name));
+      const own = onGpu.reduce((sum, d) => sum + (d.runner?.memory.vramBytes ?? 0), 0);
+      const vramNeed = { bytes: estimateVramBytes(resolved.version.size_bytes, measured?.vramBytes ?? null), source: measured?.vramBytes ? 'measured' : 'estimated' };
+      const vramBudget = gpu ? gpuBudgetBytes(gpu, this.config.memory.vram_budget_mb, own) : 0;
+      const gpuPlan = planEviction({ neededBytes: vramNeed.bytes, budgetBytes: vramBudget, resident: onGpu.map((d) => asResident(d, d.runner?.memory.vramBytes ?? 0)), maxLoadedModels: 0, now: Date.now() });
+      if (!gpuPlan.fits) throw insufficientMemory(name, `gpu${choice.gpuIndex}`, vramNeed, gpuPlan, vramBudget, 0);
+      for (const victim of gpuPlan.evict) evict.add(victim);
     }
-    for (const evicted of plan.evict) {
+    for (const evicted of evict) {
       const victim = this.deployments.get(evicted);
       if (!victim) continue;
       this.o.logger.info({ model: evicted, for: name }, 'evicting to make room');
@@ -302,8 +290,7 @@ export class ModelRuntime extends EventEmitter<{ event: [RuntimeEvent] }> {
     dep.state = 'unloading';
     dep.disarmKeepAlive();
     dep.slots.rejectWaiting(new ServiceUnavailable(`${dep.name} is being unloaded`, undefined, 'model_unloading'));
-    await waitUntil(() => dep.slots.active === 0, DRAIN_LIMIT_MS);
-    await dep.runner?.stop();
+    if (dep.runner) await this.retire(dep, dep.runner);
     dep.runner = null;
     dep.state = 'not_loaded';
     dep.restartTimes = [];
@@ -335,32 +322,15 @@ export class ModelRuntime extends EventEmitter<{ event: [RuntimeEvent] }> {
 
   private async swap(dep: Deployment, ref: string, options: LoadOptions): Promise<void> {
     const work = this.loadLock.run(async () => {
-      const resolved = await this.o.catalog.resolve(ref);
-      const resolvedOptions = this.resolveOptions(options);
-      const backend = backendOf(resolved.version.format);
-      const choice = chooseDevice(resolvedOptions.requestedDevice, resolvedOptions.gpuIndex, backend, await this.o.gpus.query());
-      await this.makeRoom(dep.name, resolved, backend, choice, new Set([dep.name]));
+      const plan = await this.plan(ref, options);
+      await this.makeRoom(dep.name, plan, new Set([dep.name]));
       // The old runner keeps serving until the new one is ready; a failed start leaves it untouched.
-      const fresh = await this.spawn(dep, resolved, backend, choice, resolvedOptions);
+      const fresh = await this.spawn(dep, plan);
       const old = dep.runner;
       const from = dep.version?.number ?? null;
-      dep.runner = fresh;
-      dep.ref = ref;
-      dep.options = resolvedOptions;
-      dep.device = choice.device;
-      dep.gpuIndex = choice.gpuIndex;
-      dep.deviceNote = choice.note;
-      dep.version = { id: resolved.version.id, number: resolved.version.version, backend, sizeBytes: resolved.version.size_bytes };
-      dep.slots.setCapacity(this.capacityOf(backend, resolvedOptions));
-      dep.loadedAt = Date.now();
-      dep.loadCount++;
-      dep.lastLoadMs = Math.round(fresh.ready.loadMs);
-      this.loadOptionsOf.set(dep.name, options);
-      this.emitEvent('model.swapped', dep, { from_version: from, to_version: resolved.version.version, pid: fresh.pid });
-      if (old) {
-        await waitUntil(() => old.inFlight === 0, DRAIN_LIMIT_MS);
-        await old.stop();
-      }
+      this.adopt(dep, fresh, plan);
+      this.emitEvent('model.swapped', dep, { from_version: from, to_version: plan.resolved.version.version, pid: fresh.pid });
+      if (old) await this.retire(dep, old);
       dep.armKeepAlive(() => void this.expire(dep));
     });
     dep.pending = work.finally(() => {
@@ -369,48 +339,27 @@ export class ModelRuntime extends EventEmitter<{ event: [RuntimeEvent] }> {
     await dep.pending;
   }
 
-  /** Status of one model of the catalog (loaded or not), with memory read from /proc and VRAM from nvidia-smi. */
-  async status(ref: string): Promise<ModelStatus> {
-    const { name } = parseModelRef(ref);
-    const dep = this.deployments.get(name);
-    if (dep && (dep.state !== 'not_loaded' || dep.pending)) return this.statusOf(dep);
-    const resolved = await this.o.catalog.resolve(name);
-    const idle = dep ?? new Deployment(name, parseKeepAlive(this.config.runtime.keep_alive), 1, () => 0);
-    const status = idle.toStatus({ rssBytes: null, vramBytes: null });
-    return { ...status, version: resolved.version.version, backend: backendOf(resolved.version.format) };
+  /** Lets a replaced runner finish what it is serving, then stops it and keeps its peak memory for next time's estimate. */
+  private async retire(dep: Deployment, runner: RunnerProcess): Promise<void> {
+    await waitUntil(() => runner.inFlight === 0, DRAIN_LIMIT_MS);
+    await runner.stop();
+    await this.launcher.saveMeasurement(runner, dep.version?.id, dep.device);
   }
 
-  async statusOf(dep: Deployment): Promise<ModelStatus> {
-    const pid = dep.runner?.isAlive ? dep.runner.pid : null;
-    const rss = pid ? ((await readRssBytes(pid)) ?? dep.memoryBytes()) : null;
-    let vram: number | null = dep.runner?.memory.vramBytes ?? null;
-    if (pid && dep.device === 'gpu') {
-      const gpus = await this.o.gpus.query();
-      const listed = gpus.processes.find((p) => p.pid === pid);
-      if (listed) vram = listed.usedMemoryMb * MIB;
-    }
-    const status = dep.toStatus({ rssBytes: rss, vramBytes: vram });
-    // A load queued behind another (one load at a time) already counts as loading.
-    return dep.pending && dep.state !== 'loaded' ? { ...status, status: 'loading' } : status;
+  private get statusSources() {
+    return { deployments: this.deployments, catalog: this.o.catalog, gpus: this.o.gpus };
   }
 
-  /** Every model in the catalog, keyed by name. */
-  async statusAll(): Promise<Record<string, ModelStatus>> {
-    const out: Record<string, ModelStatus> = {};
-    let token: string | undefined;
-    do {
-      const page = await this.o.catalog.listModels({ limit: 500, page_token: token });
-      for (const model of page.models) {
-        const dep = this.deployments.get(model.name);
-        if (dep && dep.state !== 'not_loaded') out[model.name] = await this.statusOf(dep);
-        else {
-          const base = (dep ?? new Deployment(model.name, parseKeepAlive(this.config.runtime.keep_alive), 1, () => 0)).toStatus({ rssBytes: null, vramBytes: null });
-          out[model.name] = { ...base, version: model.production_version ?? model.latest_version, backend: model.format ? backendOf(model.format) : null };
-        }
-      }
-      token = page.next_page_token ?? undefined;
-    } while (token);
-    return out;
+  status(ref: string): Promise<ModelStatus> {
+    return modelStatus(this.statusSources, ref);
+  }
+
+  statusOf(dep: Deployment): Promise<ModelStatus> {
+    return deploymentStatus(dep, this.o.gpus);
+  }
+
+  statusAll(): Promise<Record<string, ModelStatus>> {
+    return allModelStatuses(this.statusSources);
   }
 
   /** Stops every runner (server shutdown); no runner outlives the server. */

@@ -1,5 +1,6 @@
 // Placement policy: how much memory a load needs, and which idle models to evict to make room (pure functions).
 import type { Backend } from './protocol.ts';
+import { HangarError } from '../errors.ts';
 
 export const MIB = 1024 * 1024;
 
@@ -74,4 +75,45 @@ export function planEviction(request: EvictionRequest): EvictionPlan {
     .filter((m) => m.pinned || m.busy > 0)
     .map((m) => ({ name: m.name, reason: m.pinned ? ('pinned' as const) : ('busy' as const), memoryBytes: m.memoryBytes }));
   return { fits: false, freeBytes: Math.max(0, request.budgetBytes - request.resident.reduce((s, m) => s + m.memoryBytes, 0)), blocked };
+}
+
+/** 409 insufficient_memory with the numbers a user needs to act on it. */
+export function insufficientMemory(
+  name: string,
+  device: string,
+  need: { bytes: number; source: string },
+  plan: Extract<EvictionPlan, { fits: false }>,
+  budgetBytes: number,
+  maxLoadedModels: number,
+): HangarError {
+  const mb = (b: number) => Math.round(b / MIB);
+  return new HangarError(
+    'insufficient_memory',
+    409,
+    `Not enough ${device === 'cpu' ? 'memory' : `memory on ${device}`} to load ${name}: needs ~${mb(need.bytes)} MiB (${need.source}), ${mb(plan.freeBytes)} MiB free of a ${mb(budgetBytes)} MiB budget, and nothing idle is left to evict`,
+    {
+      device,
+      needed_mb: mb(need.bytes),
+      estimate_source: need.source,
+      free_mb: mb(plan.freeBytes),
+      budget_mb: mb(budgetBytes),
+      max_loaded_models: maxLoadedModels,
+      not_evictable: plan.blocked.map((b) => ({ model: b.name, reason: b.reason, memory_mb: mb(b.memoryBytes) })),
+    },
+  );
+}
+
+/**
+ * VRAM a GPU load may use: the configured budget (else 90% of the card) minus what other processes
+ * already hold there; Hangar's own runners are counted as residents so they can be evicted.
+ */
+export function gpuBudgetBytes(gpu: { memoryTotalMb: number; memoryUsedMb: number }, configuredBudgetMb: number, ownUsageBytes: number): number {
+  const budget = configuredBudgetMb > 0 ? configuredBudgetMb * MIB : Math.floor(gpu.memoryTotalMb * MIB * 0.9);
+  const othersBytes = Math.max(0, gpu.memoryUsedMb * MIB - ownUsageBytes);
+  return Math.max(0, Math.min(budget, gpu.memoryTotalMb * MIB - othersBytes));
+}
+
+/** Weights plus working buffers on the GPU: measured where known, else ~1.2x the file. */
+export function estimateVramBytes(artifactBytes: number, measuredBytes: number | null): number {
+  return measuredBytes && measuredBytes > 0 ? measuredBytes : Math.round(artifactBytes * 1.2);
 }

@@ -71,6 +71,8 @@ export class RunnerProcess {
   readonly pid: number;
   ready!: ReadyMessage;
   memory: MemoryReport = { rssBytes: 0 };
+  /** Highest RSS and VRAM any heartbeat reported. */
+  peakMemory: MemoryReport = { rssBytes: 0 };
   private readonly pending = new Map<string, Pending>();
   private stderrTail = '';
   private stopping = false;
@@ -124,6 +126,7 @@ export class RunnerProcess {
           if (message.type === 'ready') {
             this.ready = message;
             this.memory = message.memory;
+            this.peakMemory = message.memory;
             resolve();
           } else if (message.type === 'load_failed') {
             this.stopping = true;
@@ -148,6 +151,12 @@ export class RunnerProcess {
     switch (message.type) {
       case 'heartbeat':
         this.memory = message.memory;
+        this.peakMemory = {
+          rssBytes: Math.max(this.peakMemory.rssBytes, message.memory.rssBytes),
+          ...(message.memory.vramBytes !== undefined || this.peakMemory.vramBytes !== undefined
+            ? { vramBytes: Math.max(this.peakMemory.vramBytes ?? 0, message.memory.vramBytes ?? 0) }
+            : {}),
+        };
         this.options.onHeartbeat?.(message.memory);
         return;
       case 'ready':
