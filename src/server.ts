@@ -90,6 +90,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         ctx.state.notReadyReasons = ['importing demo models'];
         await importDemoModelsOnFirstStart(catalog, store, logger);
       }
+      await runtime.warmUp();
       ctx.state.ready = true;
       ctx.state.notReadyReasons = [];
     } catch (error) {

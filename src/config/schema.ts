@@ -53,7 +53,16 @@ const RuntimeSettings = Type.Object(
     parallel: Type.Integer({ minimum: 1, maximum: 64, default: 1, description: 'Concurrent generation requests per loaded model.' }),
     max_queue: Type.Integer({ minimum: 0, maximum: 100_000, default: 512, description: 'Requests waiting per model before 503 queue_full.' }),
     max_batch_size: Type.Integer({ minimum: 1, maximum: 1024, default: 32, description: 'Most embedding inputs batched into one runtime call.' }),
-    max_batch_wait_ms: Type.Number({ minimum: 0, maximum: 1000, default: 2, description: 'How long an embedding waits for others to batch with.' }),
+    max_batch_wait_ms: Type.Number({
+      minimum: 0,
+      maximum: 1000,
+      default: 0,
+      description: 'Extra time an embedding waits for others to batch with; at 0 it runs at once when the runner is idle, and requests arriving while a batch runs are batched together.',
+    }),
+    warm_spares: Type.Boolean({
+      default: true,
+      description: 'Keep one pre-started runner per backend with its runtime imported, so a load costs only the model.',
+    }),
     load_timeout_ms: Type.Integer({ minimum: 1000, default: 300_000, description: 'A load that takes longer fails and its runner is stopped.' }),
     restart_max: Type.Integer({ minimum: 0, maximum: 100, default: 3, description: 'Automatic restarts of a crashed runner allowed within restart_window_ms.' }),
     restart_window_ms: Type.Integer({ minimum: 1000, default: 600_000, description: 'Window for counting automatic restarts.' }),

@@ -63,6 +63,8 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
   const file = path.join(options.dataDir, 'hangar.db');
   const database = new SQLite(file);
   database.pragma('journal_mode = WAL');
+  // In WAL mode NORMAL never corrupts the database; a power cut may lose the last commits, not break it.
+  database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite', location: file };

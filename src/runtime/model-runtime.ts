@@ -362,9 +362,17 @@ export class ModelRuntime extends EventEmitter<{ event: [RuntimeEvent] }> {
     return allModelStatuses(this.statusSources);
   }
 
+  /** Starts a warm spare runner for each backend the catalog holds models for, so first loads are fast too. */
+  async warmUp(): Promise<void> {
+    for (const [format, backend] of [['onnx', 'onnx'], ['gguf', 'llamacpp']] as const) {
+      if ((await this.o.catalog.listModels({ format, limit: 1 })).total > 0) this.launcher.replenish(backend);
+    }
+  }
+
   /** Stops every runner (server shutdown); no runner outlives the server. */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
+    await this.launcher.close();
     await Promise.all(
       [...this.deployments.values()].map(async (dep) => {
         dep.disarmKeepAlive();

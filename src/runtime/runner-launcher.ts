@@ -8,7 +8,7 @@ import { readRssBytes } from '../monitor/process-memory.ts';
 import type { ResolvedLoadOptions } from './deployment.ts';
 import type { DeviceChoice } from './device.ts';
 import type { MeasurementStore } from './measurements.ts';
-import type { Backend } from './protocol.ts';
+import type { Backend, LoadCommand } from './protocol.ts';
 import { RunnerProcess, type RunnerExit, type StartRunner } from './runner-process.ts';
 
 /** What a load means once resolved: the version, concrete options, backend and device. */
@@ -21,6 +21,8 @@ export interface LoadPlan {
   choice: DeviceChoice;
 }
 
+const SPARE_REPLENISH_DELAY_MS = 500;
+
 export interface RunnerLauncherOptions {
   catalog: ModelCatalog;
   measurements: MeasurementStore;
@@ -30,10 +32,42 @@ export interface RunnerLauncherOptions {
 }
 
 export class RunnerLauncher {
-  private readonly startRunner: StartRunner;
+  private readonly startRunner: StartRunner | undefined;
+  /** One pre-forked runner per backend with its runtime already imported, handed to the next CPU load. */
+  private readonly spares = new Map<Backend, RunnerProcess>();
+  private closed = false;
 
   constructor(private readonly o: RunnerLauncherOptions) {
-    this.startRunner = o.startRunner ?? ((options) => RunnerProcess.start(options));
+    this.startRunner = o.startRunner;
+  }
+
+  private get sparesEnabled(): boolean {
+    return this.o.config().runtime.warm_spares && !this.startRunner && !this.closed;
+  }
+
+  /** Makes sure a warm spare exists for `backend` (when enabled); it is replaced each time one is used. */
+  replenish(backend: Backend): void {
+    if (!this.sparesEnabled || this.spares.get(backend)?.isAlive) return;
+    const spare = RunnerProcess.spawn(backend);
+    spare.onExit = () => {
+      if (this.spares.get(backend) === spare) this.spares.delete(backend);
+    };
+    this.spares.set(backend, spare);
+  }
+
+  /** A spare for a CPU load of this backend, taken out of the pool; GPU loads start fresh (device env is set at start-up). */
+  private takeSpare(backend: Backend, device: 'cpu' | 'gpu'): RunnerProcess | undefined {
+    const spare = this.spares.get(backend);
+    if (!spare || device !== 'cpu' || !spare.isAlive || spare.loadSent) return undefined;
+    this.spares.delete(backend);
+    return spare;
+  }
+
+  /** Stops the spares (server shutdown). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.spares.values()].map((spare) => spare.kill()));
+    this.spares.clear();
   }
 
   /** Spawns a runner and waits until its model is loaded; `onExit` hears about the process ending later. */
@@ -42,28 +76,37 @@ export class RunnerLauncher {
     const runtime = this.o.config().runtime;
     const modelDir = await this.o.catalog.versionPath(resolved);
     const manifest = JSON.parse(resolved.version.manifest) as VersionManifest;
+    const command: LoadCommand = {
+      type: 'load',
+      backend,
+      modelDir,
+      entry: manifest.entry,
+      threads: options.threads,
+      device: choice.device,
+      ...(choice.gpuIndex !== null ? { gpuIndex: choice.gpuIndex } : {}),
+      ...(options.contextSize ? { contextSize: options.contextSize } : {}),
+      parallel: options.parallel,
+      maxBatchSize: runtime.max_batch_size,
+      maxBatchWaitMs: runtime.max_batch_wait_ms,
+      ...(backend === 'onnx' && resolved.version.quantization ? { dtype: resolved.version.quantization } : {}),
+    };
     let self: RunnerProcess | undefined;
-    const runner = await this.startRunner({
-      load: {
-        type: 'load',
-        backend,
-        modelDir,
-        entry: manifest.entry,
-        threads: options.threads,
-        device: choice.device,
-        ...(choice.gpuIndex !== null ? { gpuIndex: choice.gpuIndex } : {}),
-        ...(options.contextSize ? { contextSize: options.contextSize } : {}),
-        parallel: options.parallel,
-        maxBatchSize: runtime.max_batch_size,
-        maxBatchWaitMs: runtime.max_batch_wait_ms,
-        ...(backend === 'onnx' && resolved.version.quantization ? { dtype: resolved.version.quantization } : {}),
-      },
-      loadTimeoutMs: runtime.load_timeout_ms,
-      onExit: (exit) => {
-        if (self) onExit(self, exit);
-      },
-    });
+    const exitHandler = (exit: RunnerExit) => {
+      if (self) onExit(self, exit);
+    };
+    let runner: RunnerProcess;
+    const spare = this.takeSpare(backend, choice.device);
+    if (spare) {
+      spare.onExit = exitHandler;
+      await spare.load(command, runtime.load_timeout_ms);
+      runner = spare;
+    } else {
+      const start = this.startRunner ?? ((options) => RunnerProcess.start(options));
+      runner = await start({ load: command, loadTimeoutMs: runtime.load_timeout_ms, onExit: exitHandler });
+    }
     self = runner;
+    // The replacement spare starts a moment later, so its start-up does not compete with this load's finish.
+    setTimeout(() => this.replenish(backend), SPARE_REPLENISH_DELAY_MS).unref();
     await this.saveMeasurement(runner, resolved.version.id, choice.device);
     return runner;
   }

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { HangarError } from '../errors.ts';
 import {
   isRunnerMessage,
+  type Backend,
   type ChatCommand,
   type EmbedResult,
   type GenerateCommand,
@@ -60,7 +61,6 @@ export interface RunnerStartOptions {
   loadTimeoutMs: number;
   /** Called once when the process exits, whatever the reason. */
   onExit?: (exit: RunnerExit) => void;
-  onHeartbeat?: (memory: MemoryReport) => void;
 }
 
 /** How the runtime starts runners; injected so the scheduler's policy can be exercised on its own. */
@@ -78,8 +78,12 @@ export class RunnerProcess {
   private stopping = false;
   private exitInfo: RunnerExit | undefined;
   private readonly exited: Promise<RunnerExit>;
+  /** Called once when the process exits; set by whoever owns the runner now (a spare changes hands). */
+  onExit: ((exit: RunnerExit) => void) | undefined;
+  /** Set once a load command was sent: a spare is a runner that has none yet. */
+  loadSent = false;
 
-  private constructor(child: ChildProcess, private readonly options: RunnerStartOptions) {
+  private constructor(child: ChildProcess) {
     this.child = child;
     this.pid = child.pid ?? -1;
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -92,7 +96,7 @@ export class RunnerProcess {
         const reason = describeExit(this.exitInfo);
         for (const [, pending] of this.pending) pending.reject(new RunnerCrashed(`The runner stopped while serving this request: ${reason}`, { pid: this.pid, exit_code: code, signal }));
         this.pending.clear();
-        options.onExit?.(this.exitInfo);
+        this.onExit?.(this.exitInfo);
         resolve(this.exitInfo);
       });
     });
@@ -101,25 +105,36 @@ export class RunnerProcess {
     child.on('error', () => undefined);
   }
 
-  /** Spawns a runner and resolves once its model is loaded; rejects with the runtime's reason otherwise. */
-  static async start(options: RunnerStartOptions): Promise<RunnerProcess> {
+  /**
+   * Forks a runner with no model yet. With `prewarm` it imports that backend's runtime right away,
+   * so a later load costs only the model (a warm spare).
+   */
+  static spawn(prewarm?: Backend): RunnerProcess {
     const child = fork(RUNNER_ENTRY, [], {
       execArgv: ['--import', 'tsx'],
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, HANGAR_RUNNER: '1' },
+      env: { ...process.env, HANGAR_RUNNER: '1', ...(prewarm ? { HANGAR_RUNNER_PREWARM: prewarm } : {}) },
     });
-    const runner = new RunnerProcess(child, options);
-    await runner.awaitReady();
+    return new RunnerProcess(child);
+  }
+
+  /** Spawns a runner and resolves once its model is loaded; rejects with the runtime's reason otherwise. */
+  static async start(options: RunnerStartOptions): Promise<RunnerProcess> {
+    const runner = RunnerProcess.spawn();
+    runner.onExit = options.onExit;
+    await runner.load(options.load, options.loadTimeoutMs);
     return runner;
   }
 
-  private awaitReady(): Promise<void> {
+  /** Sends the load command and waits for ready; a failure (or timeout, which kills it) rejects with the reason. */
+  load(load: LoadCommand, timeoutMs: number): Promise<void> {
+    this.loadSent = true;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         void this.kill();
-        reject(new RunnerLoadFailed(`Loading took longer than ${this.options.loadTimeoutMs} ms; the runner was stopped`));
-      }, this.options.loadTimeoutMs);
+        reject(new RunnerLoadFailed(`Loading took longer than ${timeoutMs} ms; the runner was stopped`));
+      }, timeoutMs);
       this.pending.set('__load__', {
         resolve: (message) => {
           clearTimeout(timer);
@@ -139,7 +154,13 @@ export class RunnerProcess {
           reject(new RunnerLoadFailed(`The runner exited while loading: ${exit ? describeExit(exit) : error.message}`));
         },
       });
-      this.send(this.options.load);
+      try {
+        this.send(load);
+      } catch (error) {
+        clearTimeout(timer);
+        this.pending.delete('__load__');
+        reject(new RunnerLoadFailed(`The runner is not running: ${(error as Error).message}`));
+      }
     });
   }
 
@@ -157,7 +178,6 @@ export class RunnerProcess {
             ? { vramBytes: Math.max(this.peakMemory.vramBytes ?? 0, message.memory.vramBytes ?? 0) }
             : {}),
         };
-        this.options.onHeartbeat?.(message.memory);
         return;
       case 'ready':
       case 'load_failed':

@@ -250,3 +250,26 @@ test('keep-alive: 0 unloads after the request, a short one expires; JIT loading 
   assert.equal(refused.status, 409);
   assert.equal(refused.body.error.code, 'model_not_loaded');
 });
+
+test('warm spares: a load takes the pre-started runner, a new spare replaces it, shutdown stops them all', async (t) => {
+  const server = await startTestServer(t, { demoModels: true, env: { ...NO_GPU, HANGAR_RUNTIME_WARM_SPARES: 'true' } });
+  const childPids = async () => {
+    const { execFileSync } = await import('node:child_process');
+    const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
+    return out
+      .split('\n')
+      .filter((line) => line.includes('runner-main.ts'))
+      .map((line) => Number.parseInt(line.trim(), 10));
+  };
+  await eventually(async () => (await childPids()).length >= 2);
+  const sparesBefore = await childPids();
+  const loaded = await server.request<Status>('POST', '/api/v1/models/demo-llama-q8/load');
+  assert.equal(loaded.status, 200, loaded.text);
+  assert.ok(sparesBefore.includes(loaded.body.pid as number), 'the load was served by a spare started before it');
+  await eventually(async () => (await childPids()).length >= 3);
+  const embedded = await server.request('POST', '/api/v1/embeddings', { model: 'demo-embed-small', input: 'spare' });
+  assert.equal(embedded.status, 200);
+  const all = await childPids();
+  await server.close();
+  for (const pid of all) await eventually(async () => !processExists(pid), 5000);
+});

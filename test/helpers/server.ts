@@ -31,6 +31,8 @@ export async function startTestServer(t: Pick<TestContext, 'after'>, options: Te
     HANGAR_HOST: '127.0.0.1',
     HANGAR_DEMO_MODELS: String(options.demoModels ?? false),
     DATABASE_URL: options.databaseUrl ?? '',
+    // Spare runners cost a process each; tests that measure them turn them on.
+    HANGAR_RUNTIME_WARM_SPARES: 'false',
     ...options.env,
   };
   const loaded = loadConfig({ env, cwd: home });

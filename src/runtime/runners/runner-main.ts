@@ -31,6 +31,27 @@ const BACKEND_LOADERS: Readonly<Record<Backend, () => Promise<LoadBackend>>> = {
   onnx: async () => (await import('./onnx/onnx-backend.ts')).loadOnnxBackend,
   llamacpp: async () => (await import('./llamacpp/llamacpp-backend.ts')).loadLlamaCppBackend,
 };
+const BACKEND_PREWARMERS: Readonly<Record<Backend, () => Promise<unknown>>> = {
+  onnx: async () => (await import('./onnx/onnx-backend.ts')).prewarm(),
+  llamacpp: async () => (await import('./llamacpp/llamacpp-backend.ts')).prewarm(),
+};
+
+/** Set while a spare warms up; a load waits for it so the two never run at once. */
+let warming: Promise<unknown> = Promise.resolve();
+
+/**
+ * A warm spare runner (HANGAR_RUNNER_PREWARM=<backend>) imports its runtime before any load command
+ * arrives, so a later load costs only the model itself. A failed warm-up is left for the load to report.
+ */
+function prewarmFromEnvironment(): void {
+  const backend = process.env.HANGAR_RUNNER_PREWARM;
+  if (backend !== 'onnx' && backend !== 'llamacpp') return;
+  warming = (async () => {
+    await BACKEND_PREWARMERS[backend]();
+    const { warmUpBackend } = await import('./warm-up.ts');
+    await warmUpBackend(backend, await BACKEND_LOADERS[backend]());
+  })().catch((error: unknown) => logError(`warm-up failed (the load will report any real problem): ${describeError(error)}`));
+}
 
 class Runner {
   #state: 'waiting' | 'loading' | 'ready' | 'stopping' = 'waiting';
@@ -71,6 +92,7 @@ class Runner {
     this.#state = 'loading';
     const startMs = performance.now();
     try {
+      await warming;
       const loadBackend = await BACKEND_LOADERS[command.backend]();
       const backend = await loadBackend(command);
       this.#backend = backend;
@@ -260,6 +282,7 @@ function main(): void {
   // The parent died or let go of us: a runner without its server is an orphan holding memory, so it leaves at once.
   process.on('disconnect', () => process.exit(EXIT_OK));
   process.on('message', (message: unknown) => runner.handle(message));
+  prewarmFromEnvironment();
 }
 
 main();

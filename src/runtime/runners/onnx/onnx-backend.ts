@@ -33,6 +33,11 @@ function isFileDtype(value: string): value is FileDtype {
 }
 
 /** Loads the pipeline the command names; rejects with transformers.js' own reason. */
+/** Importing this module already loads transformers.js and onnxruntime (the slow part of a cold start); nothing more to warm. */
+export function prewarm(): Promise<unknown> {
+  return Promise.resolve();
+}
+
 export async function loadOnnxBackend(command: LoadCommand): Promise<RunnerBackend> {
   if (command.device === 'gpu') throw new Error('onnx runner: onnxruntime-node here is a CPU build; load this model with device "cpu"');
   const dtype = command.dtype ?? 'fp32';

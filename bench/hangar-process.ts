@@ -1,0 +1,58 @@
+// Runs a real Hangar server as a child process for benchmarks, on a free port with a temp home.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface HangarProcess {
+  url: string;
+  request: <T>(method: string, urlPath: string, body?: unknown) => Promise<T>;
+  stop: () => Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startHangar(env: Record<string, string>): Promise<HangarProcess> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-bench-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const root = path.resolve(new URL('..', import.meta.url).pathname);
+  const child: ChildProcess = spawn(process.execPath, ['bin/hangar.js', 'serve'], {
+    cwd: root,
+    env: { ...process.env, HANGAR_HOME: home, MODEL_MANAGEMENT_PORT: String(port), HANGAR_DEMO_MODELS: 'false', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const request = async <T>(method: string, urlPath: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${url}${urlPath}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${urlPath}: HTTP ${response.status} ${text}`);
+    return JSON.parse(text) as T;
+  };
+  for (let i = 0; ; i++) {
+    const ready = await fetch(`${url}/health/ready`).then((r) => r.ok, () => false);
+    if (ready) break;
+    if (i > 200 || child.exitCode !== null) throw new Error('Hangar did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const stop = async () => {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    fs.rmSync(home, { recursive: true, force: true });
+  };
+  return { url, request, stop };
+}
