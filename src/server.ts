@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type LoadConfigOptions, type LoadedConfig } from './config/load-config.ts';
 import { Settings } from './config/settings.ts';
+import type { HangarConfig } from './config/schema.ts';
 import { openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { BlobStore } from './store/blob-store.ts';
@@ -17,6 +18,7 @@ import { InferenceService } from './runtime/inference.ts';
 import { MeasurementStore } from './runtime/measurements.ts';
 import { InferenceRecorder } from './monitor/inference-recorder.ts';
 import { NvidiaSmi } from './monitor/nvidia-smi.ts';
+import { ApiKeyService } from './auth/api-keys.ts';
 
 export interface StartOptions extends LoadConfigOptions {
   /** An already loaded configuration (tests); otherwise it is loaded from env/.env/file. */
@@ -38,6 +40,14 @@ export interface RunningServer {
 export function hangarVersion(): string {
   const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** Settings that expose the API more than the user may realise; logged at start and shown by /health. */
+function unsafeSettings(config: HangarConfig): string[] {
+  if (LOOPBACK.has(config.hangar_host) || config.management_auth_enabled) return [];
+  return [`Listening on ${config.hangar_host} with MANAGEMENT_AUTH_ENABLED=false: anyone who can reach this address can manage models. Enable auth or bind 127.0.0.1.`];
 }
 
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
@@ -73,11 +83,16 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     inference,
     recorder,
     logger,
-    state: { ready: false, notReadyReasons: ['starting up'] },
+    keys: new ApiKeyService(database.db, config.hangar_admin_key || undefined),
+    state: { ready: false, notReadyReasons: ['starting up'], warnings: unsafeSettings(config) },
     startedAt: Date.now(),
     version: hangarVersion(),
     onShutdown: [() => runtime.shutdown()],
   };
+  for (const warning of ctx.state.warnings) logger.warn(warning);
+  settings.on('change', (next) => {
+    logger.level = next.log_level;
+  });
   const app = await buildApp(ctx);
   const address = await app.listen({ port: config.model_management_port, host: config.hangar_host });
   const port = (app.server.address() as { port: number }).port;

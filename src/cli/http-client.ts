@@ -11,7 +11,8 @@ export class CliError extends Error {
 export class HangarClient {
   readonly baseUrl: string;
 
-  constructor(baseUrl: string) {
+  /** `apiKey` (HANGAR_API_KEY) is sent as a Bearer token when the server has auth on. */
+  constructor(baseUrl: string, private readonly apiKey?: string) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
@@ -19,7 +20,10 @@ export class HangarClient {
     try {
       return await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (error) {

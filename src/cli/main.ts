@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError, HangarStreamClient, modelPath } from './http-client.ts';
 import * as runtimeCommands from './runtime-commands.ts';
+import { keys as keyCommands } from './key-commands.ts';
 import { formatBytes, formatTable } from './format.ts';
 import { ConfigError } from '../errors.ts';
 import type { ModelSummary, VersionInfo, DeleteResult } from '../schemas/models.ts';
@@ -19,10 +20,16 @@ Commands:
   unload NAME           Unload a model
   embed NAME TEXT...    Embed texts and print the vectors (first values; --json for all)
   run NAME PROMPT       Generate from a prompt, streaming tokens [--max-tokens N]
+  keys create NAME --role viewer|operator|admin [--expires ISO-TIME]
+  keys ls               List API keys
+  keys revoke ID|NAME   Revoke an API key
+                        (keys …: through the API with an admin HANGAR_API_KEY, or --local on this
+                        machine's data directory, which is how the first admin key is made)
 
 Options:
   --json                Print the server's JSON instead of a table
   --url URL             Server to talk to (default: $HANGAR_URL or http://127.0.0.1:8001)
+  --api-key KEY         API key to send (default: $HANGAR_API_KEY)
   -h, --help            Show this help`;
 
 interface CommonFlags {
@@ -111,6 +118,10 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
         threads: { type: 'string' },
         'context-size': { type: 'string' },
         'max-tokens': { type: 'string' },
+        'api-key': { type: 'string' },
+        role: { type: 'string' },
+        expires: { type: 'string' },
+        local: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -125,7 +136,7 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
   }
   const flags: CommonFlags = {
     json: parsed.values.json ?? false,
-    client: new HangarStreamClient(parsed.values.url ?? process.env.HANGAR_URL ?? 'http://127.0.0.1:8001'),
+    client: new HangarStreamClient(parsed.values.url ?? process.env.HANGAR_URL ?? 'http://127.0.0.1:8001', parsed.values['api-key'] ?? process.env.HANGAR_API_KEY),
     print,
   };
   const runtimeContext = { client: flags.client, json: flags.json, print, write: (text: string) => process.stdout.write(text) };
@@ -172,6 +183,9 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
         await runtimeCommands.run(runtimeContext, args[0], args.slice(1).join(' '), maxTokens === undefined ? undefined : Number(maxTokens));
         return 0;
       }
+      case 'keys':
+        await keyCommands({ client: flags.client, json: flags.json, local: parsed.values.local ?? false, print }, args, { role: parsed.values.role, expires: parsed.values.expires });
+        return 0;
       default:
         throw new CliError(`unknown command "${command}"\n${USAGE}`, 2);
     }

@@ -22,6 +22,16 @@ export interface LoadedConfig {
   sources: Record<string, ConfigSource>;
   /** The YAML file consulted (it may not exist). */
   configFile: string;
+  /** The raw layers above the defaults, so a live change can be merged with the same precedence. */
+  layers: ConfigLayers;
+}
+
+export interface ConfigLayers {
+  /** What the YAML file holds (nested). */
+  file: JsonObject;
+  /** Values from .env and the environment, by environment variable name (only Hangar's names). */
+  dotenv: Record<string, string>;
+  env: Record<string, string>;
 }
 
 interface Leaf {
@@ -30,7 +40,7 @@ interface Leaf {
   schema: TSchema;
 }
 
-type JsonObject = Record<string, unknown>;
+export type JsonObject = Record<string, unknown>;
 
 function isObjectSchema(schema: TSchema): schema is TSchema & { properties: Record<string, TSchema> } {
   return (schema as { type?: string }).type === 'object' && 'properties' in schema;
@@ -51,7 +61,7 @@ export function configLeaves(): Leaf[] {
   return leaves;
 }
 
-function getPath(obj: JsonObject, dotted: string): unknown {
+export function getPath(obj: JsonObject, dotted: string): unknown {
   let cur: unknown = obj;
   for (const part of dotted.split('.')) {
     if (cur === null || typeof cur !== 'object') return undefined;
@@ -60,7 +70,7 @@ function getPath(obj: JsonObject, dotted: string): unknown {
   return cur;
 }
 
-function setPath(obj: JsonObject, dotted: string, value: unknown): void {
+export function setPath(obj: JsonObject, dotted: string, value: unknown): void {
   const parts = dotted.split('.');
   let cur = obj;
   for (const part of parts.slice(0, -1)) {
@@ -147,25 +157,36 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     throw new ConfigError(`Invalid configuration file ${configFile}: unknown setting(s) ${unknown.join(', ')}`);
   }
 
+  const pick = (source: Record<string, string | undefined>) =>
+    Object.fromEntries(leaves.filter((l) => source[l.envName] !== undefined).map((l) => [l.envName, source[l.envName] as string]));
+  const layers: ConfigLayers = { file: fileValues, dotenv: pick(dotenvValues), env: pick(env) };
+  const { merged, sources, origin } = mergeLayers(layers, configFile);
+  const config = validateConfig(merged, (p) => origin[p] ?? p);
+  return { config, sources, configFile, layers };
+}
+
+/** defaults < file < .env < environment, leaf by leaf, remembering where each value came from. */
+export function mergeLayers(layers: ConfigLayers, configFile: string): { merged: JsonObject; sources: Record<string, ConfigSource>; origin: Record<string, string> } {
+  const defaults = Value.Default(ConfigSchema, {}) as unknown as JsonObject;
   const merged: JsonObject = {};
   const sources: Record<string, ConfigSource> = {};
   const origin: Record<string, string> = {};
-  for (const leaf of leaves) {
-    let value: unknown = getPath(defaults as unknown as JsonObject, leaf.path);
+  for (const leaf of configLeaves()) {
+    let value: unknown = getPath(defaults, leaf.path);
     let source: ConfigSource = 'default';
-    const fromFile = getPath(fileValues, leaf.path);
+    const fromFile = getPath(layers.file, leaf.path);
     if (fromFile !== undefined && fromFile !== null) {
       value = fromFile;
       source = 'file';
       origin[leaf.path] = `${leaf.path} in ${configFile}`;
     }
-    if (dotenvValues[leaf.envName] !== undefined) {
-      value = dotenvValues[leaf.envName];
+    if (layers.dotenv[leaf.envName] !== undefined) {
+      value = layers.dotenv[leaf.envName];
       source = 'dotenv';
       origin[leaf.path] = `${leaf.envName} in .env`;
     }
-    if (env[leaf.envName] !== undefined) {
-      value = env[leaf.envName];
+    if (layers.env[leaf.envName] !== undefined) {
+      value = layers.env[leaf.envName];
       source = 'env';
       origin[leaf.path] = `${leaf.envName} in the environment`;
     }
@@ -173,8 +194,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     setPath(merged, leaf.path, value);
     sources[leaf.path] = source;
   }
-  const config = validateConfig(merged, (p) => origin[p] ?? p);
-  return { config, sources, configFile };
+  return { merged, sources, origin };
 }
 
 /**

@@ -3,7 +3,6 @@ import { Type, type Static } from 'typebox';
 import os from 'node:os';
 import path from 'node:path';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const HttpSettings = Type.Object(
   {
@@ -94,7 +93,7 @@ export const ConfigSchema = Type.Object(
       description: 'Empty: SQLite file in hangar_home. A postgres:// URL: PostgreSQL.',
     }),
     log_level: Type.Union(
-      LOG_LEVELS.map((level) => Type.Literal(level)),
+      [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')],
       { default: 'info', description: 'pino log level.' },
     ),
     management_api_enabled: Type.Boolean({
@@ -112,12 +111,31 @@ export const ConfigSchema = Type.Object(
       default: true,
       description: 'Import the four tiny generated demo models on first start with an empty store.',
     }),
+    hangar_admin_key: Type.String({
+      default: '',
+      description: 'A bootstrap admin API key (any string); empty for none. Create named keys with it, then drop it.',
+    }),
+    hangar_cors_origins: Type.String({
+      default: '',
+      description: 'Browser origins allowed by CORS, comma-separated; empty turns CORS off, * allows any.',
+    }),
     hangar_nvidia_smi: Type.String({
       minLength: 1,
       default: 'nvidia-smi',
       description: 'The nvidia-smi executable used to find GPUs and per-process GPU memory.',
     }),
     http: HttpSettings,
+    rate_limit: Type.Object(
+      {
+        inference_per_minute: Type.Integer({
+          minimum: 0,
+          maximum: 1_000_000,
+          default: 0,
+          description: 'Requests per minute per client on the inference routes; 0 means the same as api_rate_limit.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     memory: MemorySettings,
     runtime: RuntimeSettings,
   },
@@ -125,6 +143,21 @@ export const ConfigSchema = Type.Object(
 );
 
 export type HangarConfig = Static<typeof ConfigSchema>;
+
+/** Settings read once at start-up: a change is stored but takes effect at the next start. */
+export const RESTART_REQUIRED = new Set([
+  'model_management_port',
+  'hangar_host',
+  'hangar_home',
+  'database_url',
+  'hangar_demo_models',
+  'hangar_nvidia_smi',
+  'hangar_admin_key',
+  'http.body_limit_bytes',
+]);
+
+/** Settings whose values must never be shown in full. */
+export const SECRET_SETTINGS = new Set(['database_url', 'hangar_admin_key']);
 
 /** Where a configuration value came from, lowest precedence first. */
 export type ConfigSource = 'default' | 'file' | 'dotenv' | 'env' | 'api';

@@ -67,6 +67,19 @@ export interface RuntimeMeasurementTable {
   measured_at: string;
 }
 
+export interface ApiKeyTable {
+  id: string;
+  name: string;
+  role: string;
+  salt: string;
+  hash: string;
+  created_at: string;
+  created_by: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
 export interface Database {
   models: ModelTable;
   model_versions: ModelVersionTable;
@@ -74,6 +87,7 @@ export interface Database {
   model_aliases: ModelAliasTable;
   audit_events: AuditEventTable;
   runtime_measurements: RuntimeMeasurementTable;
+  api_keys: ApiKeyTable;
 }
 
 export type ModelRow = Selectable<ModelTable>;

@@ -13,13 +13,18 @@ import auditRoutes from './routes/audit.ts';
 import runtimeRoutes from './routes/runtime.ts';
 import inferenceRoutes from './routes/inference.ts';
 import { failedMutationRecorder } from './request-context.ts';
+import auth from './plugins/auth.ts';
+import rateLimit from './plugins/rate-limit.ts';
+import cors from '@fastify/cors';
+import configRoutes from './routes/config.ts';
+import keyRoutes from './routes/keys.ts';
 import { ServiceUnavailable } from '../errors.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Long enough for a 128-character model name with every `/` sent as %2F. */
 const MAX_PARAM_LENGTH = 1024;
-/** Paths that keep answering when the management API is switched off. */
-const ALWAYS_ON = [/^\/health(\/|$)/, /^\/docs(\/|$)/, /^\/openapi\.json$/, /^\/metrics$/];
+/** Paths that keep answering when the management API is switched off: health, docs, metrics and inference. */
+const ALWAYS_ON = [/^\/health(\/|$)/, /^\/docs(\/|$)/, /^\/openapi\.json$/, /^\/metrics$/, /^\/api\/v1\/(embeddings|generate|chat)$/];
 
 export async function buildApp(ctx: HangarContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -39,9 +44,11 @@ export async function buildApp(ctx: HangarContext): Promise<FastifyInstance> {
   // The API speaks JSON only: other bodies get 415 instead of reaching validation as strings.
   app.removeContentTypeParser('text/plain');
 
-  app.decorate('registeredRoutes', [] as Array<{ method: string; url: string }>);
+  app.decorate('registeredRoutes', [] as FastifyInstance['registeredRoutes']);
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) app.registeredRoutes.push({ method, url: route.url });
+    route.config ??= {};
+    // The same object the auth plugin fills in, so roles read later are the final ones.
+    for (const method of [route.method].flat()) app.registeredRoutes.push({ method, url: route.url, config: route.config });
   });
   app.decorateRequest('actor', 'anonymous');
   app.addHook('onRequest', async (request, reply) => {
@@ -53,11 +60,23 @@ export async function buildApp(ctx: HangarContext): Promise<FastifyInstance> {
   });
 
   await app.register(errorHandler, { onFailedMutation: failedMutationRecorder(ctx.database.db) });
+  // Before any route (documentation's included), so its onRoute check sees every route declare a role.
+  await app.register(auth, { keys: ctx.keys, settings: ctx.settings });
+  await app.register(rateLimit, { settings: ctx.settings });
+  await app.register(cors, {
+    // Read per request so a config change applies live; empty means no CORS headers at all.
+    origin: (origin, callback) => {
+      const allowed = ctx.settings.current.hangar_cors_origins.split(',').map((o) => o.trim()).filter(Boolean);
+      callback(null, allowed.includes('*') ? true : origin !== undefined && allowed.includes(origin));
+    },
+  });
   await app.register(docs, { version: ctx.version });
   await app.register(healthRoutes, ctx);
   await app.register(modelRoutes, ctx);
   await app.register(auditRoutes, ctx);
   await app.register(runtimeRoutes, ctx);
   await app.register(inferenceRoutes, ctx);
+  await app.register(configRoutes, ctx);
+  await app.register(keyRoutes, ctx);
   return app;
 }

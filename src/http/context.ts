@@ -7,11 +7,14 @@ import type { Settings } from '../config/settings.ts';
 import type { ModelRuntime } from '../runtime/model-runtime.ts';
 import type { InferenceService } from '../runtime/inference.ts';
 import type { InferenceRecorder } from '../monitor/inference-recorder.ts';
+import type { ApiKeyService } from '../auth/api-keys.ts';
 
 export interface ServerState {
   /** False until start-up work (migrations, demo models) is done; /health/ready answers 503 until then. */
   ready: boolean;
   notReadyReasons: string[];
+  /** Unsafe settings reported by /health. */
+  warnings: string[];
 }
 
 export interface HangarContext {
@@ -22,6 +25,7 @@ export interface HangarContext {
   runtime: ModelRuntime;
   inference: InferenceService;
   recorder: InferenceRecorder;
+  keys: ApiKeyService;
   logger: Logger;
   state: ServerState;
   /** Epoch ms when the server started. */

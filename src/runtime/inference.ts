@@ -50,6 +50,7 @@ export class InferenceService {
       if (dep?.pending) await dep.pending.catch(() => undefined);
       dep = this.runtime.deployments.get(name);
       if (!dep || dep.state !== 'loaded') {
+        await this.catalog.resolve(ref); // an unknown model is 404 whether or not loading on demand is on
         this.runtime.assertLoadedOrDynamic(dep, name);
         dep = await this.runtime.load(ref);
       }

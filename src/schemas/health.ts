@@ -12,6 +12,7 @@ export const HealthResponse = Type.Object({
   version: Type.Optional(Type.String({ description: 'Hangar build version.' })),
   database: Type.Optional(Type.Object({ dialect: Type.String(), ok: Type.Boolean(), schema_version: Type.String() })),
   reasons: Type.Optional(Type.Array(Type.String(), { description: 'Why status is degraded.' })),
+  warnings: Type.Optional(Type.Array(Type.String(), { description: 'Unsafe settings, e.g. listening beyond localhost with auth off.' })),
 });
 export type HealthResponse = Static<typeof HealthResponse>;
 

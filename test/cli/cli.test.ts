@@ -20,9 +20,9 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function hangar(args: string[], url: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function hangar(args: string[], url: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/hangar.js', ...args], { env: { ...process.env, HANGAR_URL: url }, timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, ['bin/hangar.js', ...args], { env: { ...process.env, HANGAR_URL: url, ...env }, timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -87,4 +87,35 @@ test('hangar serve + ls/import/rm with tables and --json; errors exit non-zero w
   const unreachable = await hangar(['ls'], url);
   assert.equal(unreachable.code, 1);
   assert.match(unreachable.stderr, /cannot reach Hangar at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+});
+
+test('hangar keys: the first admin key is made --local; keys then work through the API and gate the CLI', async (t) => {
+  const home = await tempDir(t, 'hangar-keys-');
+  const local = { HANGAR_HOME: home };
+  const made = await hangar(['keys', 'create', 'first-admin', '--role', 'admin', '--local'], 'http://127.0.0.1:1', local);
+  assert.equal(made.code, 0, made.stderr);
+  const key = /Key \(shown only now\): (hgr_\S+)/.exec(made.stdout)?.[1];
+  assert.ok(key, made.stdout);
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ['bin/hangar.js', 'serve'], {
+    env: { ...process.env, HANGAR_HOME: home, MODEL_MANAGEMENT_PORT: String(port), HANGAR_DEMO_MODELS: 'false', MANAGEMENT_AUTH_ENABLED: 'true', HANGAR_RUNTIME_WARM_SPARES: 'false' },
+    stdio: 'ignore',
+  });
+  t.after(() => child.kill('SIGKILL'));
+  await waitUntilReady(url, child);
+  const refused = await hangar(['ls'], url);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /API key is required.*unauthorized, HTTP 401/);
+  assert.equal((await hangar(['ls'], url, { HANGAR_API_KEY: key })).code, 0);
+  const viewer = await hangar(['keys', 'create', 'reader', '--role', 'viewer', '--json'], url, { HANGAR_API_KEY: key });
+  assert.equal(viewer.code, 0, viewer.stderr);
+  const viewerKey = (JSON.parse(viewer.stdout) as { key: string }).key;
+  const forbidden = await hangar(['keys', 'ls'], url, { HANGAR_API_KEY: viewerKey });
+  assert.match(forbidden.stderr, /forbidden, HTTP 403/);
+  const listed = await hangar(['keys', 'ls'], url, { HANGAR_API_KEY: key });
+  assert.match(listed.stdout, /first-admin\s+admin/);
+  assert.match(listed.stdout, /reader\s+viewer/);
+  assert.equal((await hangar(['keys', 'revoke', 'reader'], url, { HANGAR_API_KEY: key })).code, 0);
+  assert.equal((await hangar(['ls'], url, { HANGAR_API_KEY: viewerKey })).code, 1);
 });

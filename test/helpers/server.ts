@@ -9,6 +9,8 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   databaseUrl?: string;
   demoModels?: boolean;
+  /** Keep API_RATE_LIMIT at its default (100/min) instead of the test servers' very high limit. */
+  defaultRateLimit?: boolean;
 }
 
 export interface TestServer extends RunningServer {
@@ -33,6 +35,8 @@ export async function startTestServer(t: Pick<TestContext, 'after'>, options: Te
     DATABASE_URL: options.databaseUrl ?? '',
     // Spare runners cost a process each; tests that measure them turn them on.
     HANGAR_RUNTIME_WARM_SPARES: 'false',
+    // Load tests send thousands of requests a minute; rate-limit tests keep the default.
+    ...(options.defaultRateLimit ? {} : { API_RATE_LIMIT: '1000000' }),
     ...options.env,
   };
   const loaded = loadConfig({ env, cwd: home });

@@ -64,7 +64,7 @@ test('keep-alive durations follow Ollama: units, seconds, 0, negative = forever;
   assert.equal(formatKeepAlive(45_000), '45s');
 });
 
-const fixture = fs.readFileSync(new URL('../../../shared/fixtures/nvidia-smi/h100-busy.txt', import.meta.url), 'utf8');
+const fixture = fs.readFileSync(new URL('../fixtures/nvidia-smi/h100-busy.txt', import.meta.url), 'utf8');
 const sectionAfter = (heading: string) => fixture.split('\n## ').find((s) => s.startsWith(heading.replace(/^## /, '')))?.split('\n').slice(1).join('\n') ?? '';
 
 test('nvidia-smi CSV (recorded on an H100) parses, [N/A] reads as unknown', () => {

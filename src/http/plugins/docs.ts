@@ -12,6 +12,8 @@ async function docsPlugin(app: FastifyInstance, options: DocsOptions): Promise<v
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Hangar API key (with MANAGEMENT_AUTH_ENABLED=true)' } } },
+      security: [{ apiKey: [] }],
       info: {
         title: 'Hangar',
         description: 'Self-hosted model management: registry, artifact store, runtime and monitoring. Errors answer `{"error":{"code","message","details?"}}`.',
@@ -23,11 +25,13 @@ async function docsPlugin(app: FastifyInstance, options: DocsOptions): Promise<v
         { name: 'runtime', description: 'Load, unload, reload; model status' },
         { name: 'inference', description: 'Embeddings, generation, chat' },
         { name: 'audit', description: 'Audit log of every change' },
+        { name: 'config', description: 'Effective configuration, its schema, live changes' },
+        { name: 'keys', description: 'API keys and their roles' },
       ],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { config: { role: 'public' }, schema: { hide: true } }, async () => app.swagger());
 }
 
 export default fp(docsPlugin, { name: 'hangar-docs' });

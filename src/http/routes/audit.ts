@@ -9,6 +9,7 @@ import { listAuditEvents } from '../../registry/audit.ts';
 export default async function auditRoutes(app: FastifyInstance, ctx: HangarContext): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get('/api/v1/audit', {
+    config: { role: 'viewer' },
     schema: {
       tags: ['audit'],
       description: 'Audit events, newest first. Filter by actor, action, target, outcome and time range (since inclusive, until exclusive); page with limit and page_token.',

@@ -46,20 +46,24 @@ export default async function healthRoutes(app: FastifyInstance, ctx: HangarCont
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.get('/health', {
+    config: { role: 'public' },
     schema: {
       tags: ['health'],
       description: 'Overall health (seed 000): status, API version, uptime and the number of models managed. `degraded` lists reasons.',
       response: { 200: HealthResponse },
     },
-  }, async () => {
+  }, async (request) => {
     const uptimeSeconds = Math.floor((Date.now() - ctx.startedAt) / 1000);
     const reasons = [...(ctx.state.ready ? [] : ctx.state.notReadyReasons)];
     const dbProblem = await databaseProblem(ctx);
     if (dbProblem) reasons.push(dbProblem);
     let modelsManaged: number | undefined;
     if (!dbProblem) modelsManaged = await ctx.catalog.countModels().catch(() => undefined);
+    const status = reasons.length === 0 ? ('healthy' as const) : ('degraded' as const);
+    // With auth on, a caller without a key learns only whether the server is healthy.
+    if (ctx.settings.current.management_auth_enabled && request.role === null) return { status };
     return {
-      status: reasons.length === 0 ? 'healthy' : 'degraded',
+      status,
       management_api_version: MANAGEMENT_API_VERSION,
       uptime: formatUptime(uptimeSeconds),
       uptime_seconds: uptimeSeconds,
@@ -67,10 +71,12 @@ export default async function healthRoutes(app: FastifyInstance, ctx: HangarCont
       version: ctx.version,
       database: { dialect: ctx.database.dialect, ok: dbProblem === null, schema_version: LATEST_SCHEMA_VERSION },
       ...(reasons.length ? { reasons } : {}),
-    } as const;
+      ...(ctx.state.warnings.length ? { warnings: ctx.state.warnings } : {}),
+    };
   });
 
   r.get('/health/live', {
+    config: { role: 'public' },
     schema: {
       tags: ['health'],
       description: 'Liveness: 200 while the process serves requests.',
@@ -79,6 +85,7 @@ export default async function healthRoutes(app: FastifyInstance, ctx: HangarCont
   }, async () => ({ status: 'ok' as const }));
 
   r.get('/health/ready', {
+    config: { role: 'public' },
     schema: {
       tags: ['health'],
       description: 'Readiness: 200 once start-up is done and the database answers, else 503 with reasons.',

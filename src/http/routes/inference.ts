@@ -49,6 +49,7 @@ export default async function inferenceRoutes(app: FastifyInstance, ctx: HangarC
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.post('/api/v1/embeddings', {
+    config: { role: 'operator', inference: true },
     schema: {
       tags: ['inference'],
       description: 'Embeds one string or a list: mean-pooled, unit-norm vectors. Concurrent requests to one model are batched inside its runner. Loads the model first when dynamic loading is on.',
@@ -58,6 +59,7 @@ export default async function inferenceRoutes(app: FastifyInstance, ctx: HangarC
   }, async (request) => ctx.inference.embed(request.body));
 
   r.post('/api/v1/generate', {
+    config: { role: 'operator', inference: true },
     schema: {
       tags: ['inference'],
       description: 'Completes a prompt. With "stream": true the answer is server-sent events: `token` events ({"text"}), then `done` with the full result, or `error`.',
@@ -71,6 +73,7 @@ export default async function inferenceRoutes(app: FastifyInstance, ctx: HangarC
   });
 
   r.post('/api/v1/chat', {
+    config: { role: 'operator', inference: true },
     schema: {
       tags: ['inference'],
       description: 'Answers a conversation ({"role","content"} messages) using the model\'s chat template. Streams like /generate when "stream" is true.',

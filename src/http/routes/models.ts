@@ -10,6 +10,7 @@ export default async function modelRoutes(app: FastifyInstance, ctx: HangarConte
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.get('/api/v1/models', {
+    config: { role: 'viewer' },
     schema: {
       tags: ['models'],
       description: 'All models, sorted by name, with version counts, production version and the facts of the current version. Filter by name substring, tag or format; page with limit and page_token.',
@@ -19,7 +20,7 @@ export default async function modelRoutes(app: FastifyInstance, ctx: HangarConte
   }, async (request) => ctx.catalog.listModels(request.query));
 
   r.post('/api/v1/models/import', {
-    config: { audit: 'model.import' },
+    config: { role: 'operator', audit: 'model.import' },
     schema: {
       tags: ['models'],
       description: 'Imports a folder (Hugging Face ONNX layout) or a GGUF file on the server as the next version of `name` (created if new). `name:tag` also points alias `tag` at the new version. Files are copied into the content-addressed store.',
@@ -32,6 +33,7 @@ export default async function modelRoutes(app: FastifyInstance, ctx: HangarConte
   });
 
   r.get('/api/v1/models/:name', {
+    config: { role: 'viewer' },
     schema: {
       tags: ['models'],
       description: 'One model with its aliases and versions (newest first). `name:ref` also reports which version the ref resolves to.',
@@ -41,7 +43,7 @@ export default async function modelRoutes(app: FastifyInstance, ctx: HangarConte
   }, async (request) => ctx.catalog.getModel(request.params.name));
 
   r.delete('/api/v1/models/:name', {
-    config: { audit: 'model.delete' },
+    config: { role: 'admin', audit: 'model.delete' },
     schema: {
       tags: ['models'],
       description: 'Deletes a model (or, with `name:ref`, one version) and the stored files no other version uses.',

@@ -53,7 +53,7 @@ export default async function runtimeRoutes(app: FastifyInstance, ctx: HangarCon
   for (const prefix of ['/models', '/api/v1/models']) {
     for (const op of ['load', 'unload', 'reload'] as const) {
       r.post(`${prefix}/:name/${op}`, {
-        config: { audit: `model.${op}` },
+        config: { role: 'operator', audit: `model.${op}` },
         schema: {
           tags: ['runtime'],
           description: describe[op],
@@ -70,7 +70,7 @@ export default async function runtimeRoutes(app: FastifyInstance, ctx: HangarCon
   }
 
   r.post('/api/v1/models/load', {
-    config: { audit: 'model.load' },
+    config: { role: 'operator', audit: 'model.load' },
     schema: {
       tags: ['runtime'],
       description: `Seed 003 form of load: {"model_name", …options}. ${describe.load}`,
@@ -85,25 +85,29 @@ export default async function runtimeRoutes(app: FastifyInstance, ctx: HangarCon
   });
 
   r.delete('/api/v1/models/:name/unload', {
-    config: { audit: 'model.unload' },
+    config: { role: 'operator', audit: 'model.unload' },
     schema: { tags: ['runtime'], description: `Seed 003 form of unload. ${describe.unload}`, params: ModelNameParams, response: { 200: ModelStatus, ...errorResponses(400, 404) } },
   }, async (request) => runtime.statusOf(await audited(request, 'unload', request.params.name, () => runtime.unload(request.params.name))));
 
   for (const path of ['/models/status', '/api/v1/models/status']) {
     r.get(path, {
+      config: { role: 'viewer' },
       schema: { tags: ['runtime'], description: 'Status of every model in the catalog, loaded or not: state, device, GPU, memory measured from the runner process, last inference, keep-alive expiry, pid, in-flight requests, version, backend.', response: { 200: StatusMap } },
     }, async () => ({ models: await runtime.statusAll() }));
   }
 
   r.get('/api/v1/models/status/:name', {
+    config: { role: 'viewer' },
     schema: { tags: ['runtime'], description: 'Status of one model (seed 002 form).', params: ModelNameParams, response: { 200: ModelStatus, ...errorResponses(400, 404) } },
   }, async (request) => runtime.status(request.params.name));
 
   r.get('/api/v1/models/:name/status', {
+    config: { role: 'viewer' },
     schema: { tags: ['runtime'], description: 'Status of one model (seed 003 form).', params: ModelNameParams, response: { 200: ModelStatus, ...errorResponses(400, 404) } },
   }, async (request) => runtime.status(request.params.name));
 
   r.get('/api/v1/models/list', {
+    config: { role: 'viewer' },
     schema: { tags: ['runtime'], description: 'Seed 003 listing: every model with its runtime status, and how many are loaded.', response: { 200: SeedModelList } },
   }, async () => {
     const models = Object.values(await runtime.statusAll());
