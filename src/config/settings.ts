@@ -8,6 +8,7 @@ import YAML from 'yaml';
 import { ConfigSchema, RESTART_REQUIRED, SECRET_SETTINGS, type ConfigSource, type HangarConfig } from './schema.ts';
 import { configLeaves, getPath, mergeLayers, validateConfig, type ConfigLayers, type JsonObject, type LoadedConfig } from './load-config.ts';
 import { ConfigError, InvalidInput } from '../errors.ts';
+import { redactUrl } from './redact.ts';
 
 export interface ConfigChange {
   key: string;
@@ -41,13 +42,8 @@ export function mergePatch(target: JsonObject, patch: JsonObject): JsonObject {
 /** Redacts secrets (a database URL's password) for API replies and audit records. */
 export function redactSetting(key: string, value: unknown): unknown {
   if (!SECRET_SETTINGS.has(key) || typeof value !== 'string' || value === '') return value;
-  try {
-    const url = new URL(value);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return '***';
-  }
+  // Only a URL keeps its visible parts; any other secret (the admin key) is hidden whole, whatever it looks like.
+  return key === 'database_url' ? redactUrl(value) : '***';
 }
 
 export class Settings extends EventEmitter<{ change: [HangarConfig, ConfigChange[]] }> {

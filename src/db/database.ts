@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type { Database } from './schema.ts';
+import { redactUrl } from '../config/redact.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -31,14 +32,8 @@ const pgTypes = {
   },
 };
 
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'postgres (unparseable URL)';
-  }
+function redactDatabaseUrl(url: string): string {
+  return redactUrl(url, 'postgres (unparseable URL)');
 }
 
 export function isPostgresUrl(url: string): boolean {
@@ -53,11 +48,11 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
     return {
       db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
       dialect: 'postgres',
-      location: redactUrl(options.databaseUrl),
+      location: redactDatabaseUrl(options.databaseUrl),
     };
   }
   if (options.databaseUrl) {
-    throw new Error(`DATABASE_URL must be empty (SQLite) or a postgres:// URL, got "${redactUrl(options.databaseUrl)}"`);
+    throw new Error(`DATABASE_URL must be empty (SQLite) or a postgres:// URL, got "${redactDatabaseUrl(options.databaseUrl)}"`);
   }
   fs.mkdirSync(options.dataDir, { recursive: true });
   const file = path.join(options.dataDir, 'hangar.db');

@@ -38,6 +38,15 @@ test('GET /config shows seed-000 keys at the top level, grouped keys nested, sou
   assert.equal(schema.body.properties.model_management_port.default, 8001);
 });
 
+test('secrets never appear: the admin key is hidden whole, a database URL keeps all but its password', async (t) => {
+  const server = await startTestServer(t, { env: { HANGAR_ADMIN_KEY: 'scheme:looks-like-a-url' } });
+  const view = await server.request<Record<string, unknown>>('GET', '/config');
+  assert.equal(view.body.hangar_admin_key, '***');
+  assert.ok(!view.text.includes('looks-like-a-url'));
+  const { redactSetting } = await import('../../src/config/settings.ts');
+  assert.equal(redactSetting('database_url', 'postgres://hangar:s3cret@db:5432/hangar'), 'postgres://hangar:***@db:5432/hangar');
+});
+
 test('a valid patch applies live, is saved to the file and audited; env-set values stay in force and are reported; restart-only keys flagged', async (t) => {
   const server = await startTestServer(t);
   const reply = await server.request<PatchReply>('PATCH', '/api/v1/config', { dynamic_loading_enabled: false, runtime: { keep_alive: '10m' }, memory: { ram_budget_mb: 4096 }, log_level: 'warn', api_rate_limit: 5, model_management_port: 9999, http: { body_limit_bytes: 2097152 } });
