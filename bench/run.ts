@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   const only = values.only ? new Set(values.only.split(',')) : undefined;
   const wanted = (id: string) => !only || only.has(id);
   const fixtures: BenchFixtures = await benchFixtures();
-  const hangar = await startHangar({ HANGAR_RUNTIME_THREADS: String(THREADS), HANGAR_NVIDIA_SMI: '/nonexistent' });
+  const hangar = await startHangar({ HANGAR_RUNTIME_THREADS: String(THREADS), HANGAR_NVIDIA_SMI: '/nonexistent', API_RATE_LIMIT: '1000000' });
   const results: Result[] = [];
   try {
     await hangar.request('POST', '/api/v1/models/import', { name: 'bench-embed', path: fixtures.bertDir });
@@ -143,6 +143,19 @@ async function main(): Promise<void> {
     const raw = await rawExtractor(fixtures.bertDir);
     if (wanted('E1')) results.push(await embeddingOneClient(hangar, raw, sentences(150, 1)));
     if (wanted('E32')) results.push(await embeddingConcurrent(hangar, raw, sentences(320, 2), 32));
+    if (wanted('M1')) {
+      // Metrics on vs off (switched live through the config API), same sentences, rounds alternating.
+      const texts = sentences(40, 4);
+      const round = (enabled: boolean) => async () => {
+        await hangar.request('PATCH', '/config', { model_metrics_enabled: enabled });
+        const start = now();
+        for (const text of texts) await hangar.request('POST', '/api/v1/embeddings', { model: 'bench-embed', input: text });
+        return texts.length / ((now() - start) / 1000);
+      };
+      const { raw: off, hangar: on, pairRatio } = await interleaved(5, round(false), round(true));
+      results.push({ id: 'M1', measure: 'embeddings with metrics on vs off (sentences/s)', hangar: on, anchor: off, unit: '/s', ratio: pairRatio, goal: '>= 0.98', pass: pairRatio >= 0.98 });
+      await hangar.request('PATCH', '/config', { model_metrics_enabled: true });
+    }
     const llama = await getLlama({ gpu: false });
     if (wanted('G1')) {
       const model = await llama.loadModel({ modelPath: fixtures.llamaFile });

@@ -19,6 +19,9 @@ import { MeasurementStore } from './runtime/measurements.ts';
 import { InferenceRecorder } from './monitor/inference-recorder.ts';
 import { NvidiaSmi } from './monitor/nvidia-smi.ts';
 import { ApiKeyService } from './auth/api-keys.ts';
+import { ModelMetrics } from './monitor/model-metrics.ts';
+import { createPrometheusRegistry } from './monitor/prometheus.ts';
+import { HardwareProbe } from './monitor/hardware-profile.ts';
 
 export interface StartOptions extends LoadConfigOptions {
   /** An already loaded configuration (tests); otherwise it is loaded from env/.env/file. */
@@ -72,7 +75,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   if (orphans) logger.info({ orphans }, 'removed store blobs no version references');
 
   const recorder = new InferenceRecorder();
-  const runtime = new ModelRuntime({ catalog, settings, measurements: new MeasurementStore(database.db), gpus: new NvidiaSmi(config.hangar_nvidia_smi), logger });
+  const gpus = new NvidiaSmi(config.hangar_nvidia_smi);
+  const runtime = new ModelRuntime({ catalog, settings, measurements: new MeasurementStore(database.db), gpus, logger });
+  const metricsEnabled = () => settings.current.model_metrics_enabled;
   const inference = new InferenceService(runtime, catalog, recorder);
   const ctx: HangarContext = {
     settings,
@@ -84,6 +89,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     recorder,
     logger,
     keys: new ApiKeyService(database.db, config.hangar_admin_key || undefined),
+    metrics: new ModelMetrics(recorder, metricsEnabled),
+    prometheus: createPrometheusRegistry({ recorder, runtime, gpus, enabled: metricsEnabled }),
+    gpus,
+    hardware: new HardwareProbe({ gpus }),
     state: { ready: false, notReadyReasons: ['starting up'], warnings: unsafeSettings(config) },
     startedAt: Date.now(),
     version: hangarVersion(),

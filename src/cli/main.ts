@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { CliError, HangarStreamClient, modelPath } from './http-client.ts';
 import * as runtimeCommands from './runtime-commands.ts';
 import { keys as keyCommands } from './key-commands.ts';
+import * as monitorCommands from './monitor-commands.ts';
 import { formatBytes, formatTable } from './format.ts';
 import { ConfigError } from '../errors.ts';
 import type { ModelSummary, VersionInfo, DeleteResult } from '../schemas/models.ts';
@@ -20,6 +21,8 @@ Commands:
   unload NAME           Unload a model
   embed NAME TEXT...    Embed texts and print the vectors (first values; --json for all)
   run NAME PROMPT       Generate from a prompt, streaming tokens [--max-tokens N]
+  top [--once]          Live view of loaded models: memory, in-flight, p95 latency, throughput
+  gpu                   GPUs: memory, utilisation, temperature, power, processes
   keys create NAME --role viewer|operator|admin [--expires ISO-TIME]
   keys ls               List API keys
   keys revoke ID|NAME   Revoke an API key
@@ -122,6 +125,7 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
         role: { type: 'string' },
         expires: { type: 'string' },
         local: { type: 'boolean', default: false },
+        once: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -183,6 +187,12 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
         await runtimeCommands.run(runtimeContext, args[0], args.slice(1).join(' '), maxTokens === undefined ? undefined : Number(maxTokens));
         return 0;
       }
+      case 'top':
+        await monitorCommands.top({ client: flags.client, json: flags.json, print }, parsed.values.once ?? false);
+        return 0;
+      case 'gpu':
+        await monitorCommands.gpu({ client: flags.client, json: flags.json, print });
+        return 0;
       case 'keys':
         await keyCommands({ client: flags.client, json: flags.json, local: parsed.values.local ?? false, print }, args, { role: parsed.values.role, expires: parsed.values.expires });
         return 0;

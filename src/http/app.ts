@@ -18,6 +18,7 @@ import rateLimit from './plugins/rate-limit.ts';
 import cors from '@fastify/cors';
 import configRoutes from './routes/config.ts';
 import keyRoutes from './routes/keys.ts';
+import monitoringRoutes from './routes/monitoring.ts';
 import { ServiceUnavailable } from '../errors.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -78,5 +79,6 @@ export async function buildApp(ctx: HangarContext): Promise<FastifyInstance> {
   await app.register(inferenceRoutes, ctx);
   await app.register(configRoutes, ctx);
   await app.register(keyRoutes, ctx);
+  await app.register(monitoringRoutes, ctx);
   return app;
 }

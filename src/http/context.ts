@@ -8,6 +8,10 @@ import type { ModelRuntime } from '../runtime/model-runtime.ts';
 import type { InferenceService } from '../runtime/inference.ts';
 import type { InferenceRecorder } from '../monitor/inference-recorder.ts';
 import type { ApiKeyService } from '../auth/api-keys.ts';
+import type { ModelMetrics } from '../monitor/model-metrics.ts';
+import type { Registry } from 'prom-client';
+import type { GpuQuery } from '../monitor/nvidia-smi.ts';
+import type { HardwareProbe } from '../monitor/hardware-profile.ts';
 
 export interface ServerState {
   /** False until start-up work (migrations, demo models) is done; /health/ready answers 503 until then. */
@@ -26,6 +30,10 @@ export interface HangarContext {
   inference: InferenceService;
   recorder: InferenceRecorder;
   keys: ApiKeyService;
+  metrics: ModelMetrics;
+  prometheus: Registry;
+  gpus: { query(): Promise<GpuQuery> };
+  hardware: HardwareProbe;
   logger: Logger;
   state: ServerState;
   /** Epoch ms when the server started. */

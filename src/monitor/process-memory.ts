@@ -21,3 +21,20 @@ export function processExists(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/** Linux reports CPU time in clock ticks; 100 per second on every mainstream kernel configuration. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** User + system CPU seconds a process has used (from /proc/<pid>/stat), or null when it is gone. */
+export async function readCpuSeconds(pid: number): Promise<number | null> {
+  try {
+    const stat = await fsp.readFile(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; fields after its closing parenthesis are fixed.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    return Number.isFinite(utime) && Number.isFinite(stime) ? (utime + stime) / CLOCK_TICKS_PER_SECOND : null;
+  } catch {
+    return null;
+  }
+}

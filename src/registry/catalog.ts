@@ -365,6 +365,21 @@ export class ModelCatalog {
     return this.store.materializeSnapshot(resolved.model.id, resolved.version.version, files);
   }
 
+  /** Versions, and how many have every file present in the store; stored bytes and blobs (for the summary). */
+  async storeCounts(): Promise<{ versions: number; versionsOnDisk: number; bytes: number; blobs: number }> {
+    const files = await this.db.selectFrom('version_files').select(['version_id', 'sha256', 'size_bytes']).execute();
+    const versions = await this.db.selectFrom('model_versions').select('id').execute();
+    const present = new Set(await this.store.listBlobs());
+    const missingVersions = new Set(files.filter((f) => !present.has(f.sha256)).map((f) => f.version_id));
+    const unique = new Map(files.map((f) => [f.sha256, f.size_bytes]));
+    return {
+      versions: versions.length,
+      versionsOnDisk: versions.filter((v) => !missingVersions.has(v.id)).length,
+      bytes: [...unique.values()].reduce((sum, b) => sum + b, 0),
+      blobs: present.size,
+    };
+  }
+
   /** Guard for callers that must refuse names already taken (e.g. rename later). */
   async assertAbsent(name: string): Promise<void> {
     const existing = await this.db.selectFrom('models').select('id').where('name', '=', name).executeTakeFirst();

@@ -1,5 +1,5 @@
 // Inference requests: find or load (JIT) the model, take a slot, run it on the runner, record the outcome, apply keep-alive.
-import { Conflict, HangarError, InvalidInput, ServiceUnavailable } from '../errors.ts';
+import { Conflict, HangarError, InvalidInput, NotFound, ServiceUnavailable } from '../errors.ts';
 import type { ModelCatalog } from '../registry/catalog.ts';
 import { parseModelRef } from '../registry/model-name.ts';
 import type { InferenceKind, InferenceRecorder } from '../monitor/inference-recorder.ts';
@@ -121,7 +121,9 @@ export class InferenceService {
       this.record(kind, model, lease, 'success', promptTokens, completionTokens, items, startedAt);
       return result;
     } catch (error) {
-      this.record(kind, model, lease, error instanceof HangarError ? error.code : 'internal_error', 0, 0, items, startedAt);
+      // Requests for models that do not exist are not a model's failures (and must not grow metric labels without bound).
+      const unknownModel = error instanceof NotFound;
+      if (!unknownModel) this.record(kind, model, lease, error instanceof HangarError ? error.code : 'internal_error', 0, 0, items, startedAt);
       throw error;
     } finally {
       if (lease) this.finish(lease, keepAliveMs);

@@ -45,7 +45,7 @@ test('hangar serve + ls/import/rm with tables and --json; errors exit non-zero w
   const fixtures = await makeFixtures(await tempDir(t));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, HANGAR_HOME: home, MODEL_MANAGEMENT_PORT: String(port), HANGAR_DEMO_MODELS: 'false', LOG_LEVEL: 'info' };
+  const env = { ...process.env, HANGAR_HOME: home, MODEL_MANAGEMENT_PORT: String(port), HANGAR_DEMO_MODELS: 'false', LOG_LEVEL: 'info', HANGAR_NVIDIA_SMI: '/nonexistent/nvidia-smi' };
   const child = spawn(process.execPath, ['bin/hangar.js', 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
@@ -68,6 +68,13 @@ test('hangar serve + ls/import/rm with tables and --json; errors exit non-zero w
   const json = JSON.parse((await hangar(['ls', '--json'], url)).stdout) as { models: Array<{ name: string }> };
   assert.deepEqual(json.models.map((m) => m.name), ['embed', 'org/llama']);
 
+  const topFrame = await hangar(['top', '--once'], url);
+  assert.equal(topFrame.code, 0, topFrame.stderr);
+  assert.match(topFrame.stdout, /^Hangar \d\d:\d\d:\d\d  requests 0/);
+  assert.match(topFrame.stdout, /MODEL\s+STATUS\s+DEVICE\s+MEMORY\s+IN-FLIGHT\s+QUEUE\s+P95/);
+  const gpuView = await hangar(['gpu'], url);
+  assert.equal(gpuView.code, 0);
+  assert.match(gpuView.stdout, /^No GPU: /);
   const bad = await hangar(['import', 'bad name', fixtures.ggufQ8], url);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /Invalid model name "bad name".*\(invalid_model_name, HTTP 400\)/);

@@ -1,0 +1,111 @@
+// Per-model and overall inference metrics from the recorder: counts, error rate, sliding-window latency percentiles, throughput, tokens/s.
+import type { InferenceRecord, InferenceRecorder } from './inference-recorder.ts';
+import { LatencyWindow, RateWindow } from './sliding-window.ts';
+
+export const LATENCY_WINDOW_SECONDS = 300;
+export const THROUGHPUT_WINDOW_SECONDS = 60;
+
+interface Totals {
+  requests: number;
+  failures: number;
+  failuresByReason: Record<string, number>;
+  latencySumMs: number;
+  completionTokens: number;
+  generationMs: number;
+  latency: LatencyWindow;
+  throughput: RateWindow;
+  tokens: RateWindow;
+}
+
+function newTotals(): Totals {
+  return {
+    requests: 0,
+    failures: 0,
+    failuresByReason: {},
+    latencySumMs: 0,
+    completionTokens: 0,
+    generationMs: 0,
+    latency: new LatencyWindow(LATENCY_WINDOW_SECONDS / 60),
+    throughput: new RateWindow(THROUGHPUT_WINDOW_SECONDS),
+    tokens: new RateWindow(THROUGHPUT_WINDOW_SECONDS),
+  };
+}
+
+export interface MetricsSnapshot {
+  total_inferences: number;
+  successful_inferences: number;
+  failed_inferences: number;
+  average_latency_ms: number | null;
+  throughput_per_sec: number;
+  error_rate: number;
+  latency_ms: { p50: number | null; p95: number | null; p99: number | null; window_seconds: number };
+  /** Generated tokens per second of generation time (generate/chat), null when none ran. */
+  tokens_per_sec: number | null;
+  failures_by_reason: Record<string, number>;
+}
+
+export class ModelMetrics {
+  private readonly overall = newTotals();
+  private readonly perModel = new Map<string, Totals>();
+  private readonly listener = (record: InferenceRecord) => this.add(record);
+
+  /** `enabled` is read per record, so MODEL_METRICS_ENABLED can be switched live. */
+  constructor(
+    recorder: InferenceRecorder,
+    private readonly enabled: () => boolean,
+  ) {
+    recorder.on('record', this.listener);
+  }
+
+  add(record: InferenceRecord): void {
+    if (!this.enabled()) return;
+    let model = this.perModel.get(record.model);
+    if (!model) {
+      model = newTotals();
+      this.perModel.set(record.model, model);
+    }
+    for (const totals of [this.overall, model]) {
+      totals.requests++;
+      totals.latencySumMs += record.latencyMs;
+      totals.latency.record(record.latencyMs, record.at);
+      totals.throughput.add(record.at);
+      if (record.outcome !== 'success') {
+        totals.failures++;
+        totals.failuresByReason[record.outcome] = (totals.failuresByReason[record.outcome] ?? 0) + 1;
+      } else if (record.kind !== 'embed') {
+        totals.completionTokens += record.completionTokens;
+        totals.generationMs += record.latencyMs;
+        totals.tokens.add(record.at, record.completionTokens);
+      }
+    }
+  }
+
+  private snapshotOf(totals: Totals, now: number): MetricsSnapshot {
+    const latency = totals.latency.summary(now);
+    return {
+      total_inferences: totals.requests,
+      successful_inferences: totals.requests - totals.failures,
+      failed_inferences: totals.failures,
+      average_latency_ms: totals.requests ? Math.round((totals.latencySumMs / totals.requests) * 1000) / 1000 : null,
+      throughput_per_sec: totals.throughput.rate(now).perSecond,
+      error_rate: totals.requests ? Math.round((totals.failures / totals.requests) * 10_000) / 10_000 : 0,
+      latency_ms: { p50: latency.p50, p95: latency.p95, p99: latency.p99, window_seconds: LATENCY_WINDOW_SECONDS },
+      tokens_per_sec: totals.generationMs > 0 ? Math.round((totals.completionTokens / (totals.generationMs / 1000)) * 100) / 100 : null,
+      failures_by_reason: { ...totals.failuresByReason },
+    };
+  }
+
+  overallSnapshot(now = Date.now()): MetricsSnapshot {
+    return this.snapshotOf(this.overall, now);
+  }
+
+  /** Metrics of one model; null when it never served a request. */
+  modelSnapshot(name: string, now = Date.now()): MetricsSnapshot | null {
+    const totals = this.perModel.get(name);
+    return totals ? this.snapshotOf(totals, now) : null;
+  }
+
+  modelsSeen(): string[] {
+    return [...this.perModel.keys()].sort();
+  }
+}

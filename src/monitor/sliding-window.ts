@@ -1,0 +1,69 @@
+// Sliding windows over time: latency histograms in one-minute slices (HDR), and per-second counters for throughput.
+import * as hdr from 'hdr-histogram-js';
+
+/** Latencies are recorded in microseconds, 1 µs to 1 h, with 3 significant digits (0.1% relative error). */
+export const HISTOGRAM_RELATIVE_ERROR = 0.001;
+const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+
+export class LatencyWindow {
+  private readonly slices: Array<{ minute: number; histogram: hdr.Histogram }> = [];
+
+  constructor(private readonly windowMinutes = 5) {}
+
+  record(latencyMs: number, at: number): void {
+    const minute = Math.floor(at / 60_000);
+    let slice = this.slices.at(-1);
+    if (!slice || slice.minute !== minute) {
+      slice = { minute, histogram: newHistogram() };
+      this.slices.push(slice);
+    }
+    slice.histogram.recordValue(Math.max(1, Math.round(latencyMs * 1000)));
+    this.prune(at);
+  }
+
+  private prune(now: number): void {
+    const oldest = Math.floor(now / 60_000) - this.windowMinutes + 1;
+    while (this.slices.length && this.slices[0].minute < oldest) this.slices.shift()?.histogram.destroy();
+  }
+
+  /** Count and percentiles (ms) over the window ending now. */
+  summary(now: number): { count: number; p50: number | null; p95: number | null; p99: number | null; mean: number | null } {
+    this.prune(now);
+    if (this.slices.length === 0) return { count: 0, p50: null, p95: null, p99: null, mean: null };
+    const merged = newHistogram();
+    for (const slice of this.slices) merged.add(slice.histogram);
+    const count = merged.totalCount;
+    const ms = (us: number) => Math.round(us) / 1000;
+    const result = count === 0
+      ? { count: 0, p50: null, p95: null, p99: null, mean: null }
+      : { count, p50: ms(merged.getValueAtPercentile(50)), p95: ms(merged.getValueAtPercentile(95)), p99: ms(merged.getValueAtPercentile(99)), mean: ms(merged.mean) };
+    merged.destroy();
+    return result;
+  }
+}
+
+/** Events per second over the last `seconds` seconds, in one-second buckets. */
+export class RateWindow {
+  private readonly buckets = new Map<number, number>();
+
+  constructor(private readonly seconds = 60) {}
+
+  add(at: number, amount = 1): void {
+    const second = Math.floor(at / 1000);
+    this.buckets.set(second, (this.buckets.get(second) ?? 0) + amount);
+    if (this.buckets.size > this.seconds * 2) this.prune(at);
+  }
+
+  private prune(now: number): void {
+    const oldest = Math.floor(now / 1000) - this.seconds + 1;
+    for (const second of this.buckets.keys()) if (second < oldest) this.buckets.delete(second);
+  }
+
+  /** Total over the window, and per second. */
+  rate(now: number): { total: number; perSecond: number } {
+    this.prune(now);
+    let total = 0;
+    for (const value of this.buckets.values()) total += value;
+    return { total, perSecond: Math.round((total / this.seconds) * 1000) / 1000 };
+  }
+}

@@ -1,0 +1,116 @@
+// Reports built from the runtime and the monitors: GPU status (seed 000), resources (seed 003), summary and optimization status (seed 002).
+import type { ModelRuntime } from '../runtime/model-runtime.ts';
+import type { ModelCatalog } from '../registry/catalog.ts';
+import type { Settings } from '../config/settings.ts';
+import type { GpuQuery } from './nvidia-smi.ts';
+import { readCpuSeconds, readRssBytes } from './process-memory.ts';
+import { parseKeepAlive, formatKeepAlive } from '../runtime/keep-alive.ts';
+import { gpuBudgetBytes, MIB } from '../runtime/placement.ts';
+
+export interface ReportSources {
+  runtime: ModelRuntime;
+  catalog: ModelCatalog;
+  settings: Settings;
+  gpus: { query(): Promise<GpuQuery> };
+}
+
+const mb = (bytes: number) => Math.round((bytes / MIB) * 10) / 10;
+
+/** `{"gpus":{"gpu_0":{name, memory…, utilization_percent, temperature_c, power_w, processes:[{pid, model, memory_mb}]}}}` */
+export async function gpuStatus(s: ReportSources) {
+  const query = await s.gpus.query();
+  if (!query.available) return { available: false as const, reason: query.reason, gpus: {} };
+  const modelByPid = new Map([...s.runtime.deployments.values()].filter((d) => d.runner?.isAlive).map((d) => [d.runner?.pid as number, d.name]));
+  const gpus = Object.fromEntries(
+    query.gpus.map((gpu) => [
+      `gpu_${gpu.index}`,
+      {
+        index: gpu.index,
+        name: gpu.name,
+        uuid: gpu.uuid,
+        memory_total_mb: gpu.memoryTotalMb,
+        memory_used_mb: gpu.memoryUsedMb,
+        memory_free_mb: gpu.memoryFreeMb,
+        utilization_percent: gpu.utilizationPercent,
+        temperature_c: gpu.temperatureC,
+        power_w: gpu.powerW,
+        processes: query.processes
+          .filter((p) => p.gpuUuid === gpu.uuid)
+          .map((p) => ({ pid: p.pid, process_name: p.processName, model: modelByPid.get(p.pid) ?? null, memory_mb: p.usedMemoryMb })),
+      },
+    ]),
+  );
+  return { available: true as const, gpus };
+}
+
+const previousCpu = new Map<number, { at: number; seconds: number }>();
+
+/** CPU use since this pid was last sampled (within a minute), else the average over its lifetime so far. */
+async function cpuOf(pid: number): Promise<{ cpu_seconds: number | null; cpu_percent: number | null }> {
+  const seconds = await readCpuSeconds(pid);
+  if (seconds === null) return { cpu_seconds: null, cpu_percent: null };
+  const now = Date.now();
+  const before = previousCpu.get(pid);
+  previousCpu.set(pid, { at: now, seconds });
+  if (!before || now - before.at > 60_000 || now === before.at) return { cpu_seconds: seconds, cpu_percent: null };
+  return { cpu_seconds: seconds, cpu_percent: Math.round(((seconds - before.seconds) / ((now - before.at) / 1000)) * 1000) / 10 };
+}
+
+/** Memory and CPU of the server and of each runner (seed 003's resource usage). */
+export async function resources(s: ReportSources) {
+  const runners = [];
+  for (const dep of s.runtime.deployments.values()) {
+    if (!dep.runner?.isAlive) continue;
+    const rss = (await readRssBytes(dep.runner.pid)) ?? dep.memoryBytes();
+    runners.push({ model: dep.name, version: dep.version?.number ?? null, status: dep.state, pid: dep.runner.pid, device: dep.device, memory_mb: mb(rss), vram_mb: dep.runner.memory.vramBytes ? mb(dep.runner.memory.vramBytes) : null, ...(await cpuOf(dep.runner.pid)) });
+  }
+  const server = { pid: process.pid, memory_mb: mb(process.memoryUsage().rss), ...(await cpuOf(process.pid)) };
+  const modelMemory = runners.reduce((sum, r) => sum + r.memory_mb, 0);
+  return {
+    server,
+    runners,
+    loaded_models: runners.filter((r) => r.status === 'loaded').length,
+    total_model_memory_mb: Math.round(modelMemory * 10) / 10,
+    ram_budget_mb: mb(s.runtime.ramBudgetBytes()),
+  };
+}
+
+/** Memory budgets and use per device, the eviction policy, keep-alive default and what is loaded where. */
+export async function optimizationStatus(s: ReportSources) {
+  const config = s.settings.current;
+  const res = await resources(s);
+  const query = await s.gpus.query();
+  const gpuDevices = query.gpus.map((gpu) => {
+    const ours = [...s.runtime.deployments.values()].filter((d) => d.device === 'gpu' && d.gpuIndex === gpu.index && d.runner?.isAlive);
+    const ownBytes = ours.reduce((sum, d) => sum + (d.runner?.memory.vramBytes ?? 0), 0);
+    return { device: `gpu_${gpu.index}`, budget_mb: mb(gpuBudgetBytes(gpu, config.memory.vram_budget_mb, ownBytes)), used_by_models_mb: mb(ownBytes), used_total_mb: gpu.memoryUsedMb, total_mb: gpu.memoryTotalMb, models: ours.map((d) => d.name) };
+  });
+  return {
+    devices: [
+      { device: 'cpu', budget_mb: res.ram_budget_mb, used_by_models_mb: res.total_model_memory_mb, models: res.runners.filter((r) => r.device === 'cpu').map((r) => r.model) },
+      ...gpuDevices,
+    ],
+    eviction_policy: 'idle and unpinned models only: expired keep-alive first, then least recently used; pinned models are never evicted',
+    keep_alive_default: formatKeepAlive(parseKeepAlive(config.runtime.keep_alive)),
+    max_loaded_models: config.memory.max_loaded_models,
+    dynamic_loading_enabled: config.dynamic_loading_enabled,
+    threads_per_runner: s.runtime.defaultThreads(),
+    warm_spares: config.runtime.warm_spares,
+    loaded: res.runners.map((r) => ({ model: r.model, version: r.version, device: r.device, memory_mb: r.memory_mb, pid: r.pid })),
+  };
+}
+
+/** Totals in one response: models, versions, loaded, failed, available on disk, memory, system status. */
+export async function summary(s: ReportSources, systemStatus: string) {
+  const statuses = Object.values(await s.runtime.statusAll());
+  const counts = await s.catalog.storeCounts();
+  const res = await resources(s);
+  return {
+    models: { total: statuses.length, loaded: statuses.filter((m) => m.status === 'loaded').length, failed: statuses.filter((m) => m.status === 'failed').length, loading: statuses.filter((m) => m.status === 'loading').length },
+    versions: { total: counts.versions, available_on_disk: counts.versionsOnDisk, missing_files: counts.versions - counts.versionsOnDisk },
+    storage: { bytes: counts.bytes, blobs: counts.blobs },
+    memory: { models_mb: res.total_model_memory_mb, server_mb: res.server.memory_mb, ram_budget_mb: res.ram_budget_mb },
+    system_status: systemStatus,
+    by_backend: statuses.reduce<Record<string, number>>((acc, m) => ((acc[m.backend ?? 'unknown'] = (acc[m.backend ?? 'unknown'] ?? 0) + 1), acc), {}),
+  };
+}
