@@ -22,6 +22,7 @@ import { ApiKeyService } from './auth/api-keys.ts';
 import { ModelMetrics } from './monitor/model-metrics.ts';
 import { createPrometheusRegistry } from './monitor/prometheus.ts';
 import { HardwareProbe } from './monitor/hardware-profile.ts';
+import { RegistryService } from './registry/registry-service.ts';
 
 export interface StartOptions extends LoadConfigOptions {
   /** An already loaded configuration (tests); otherwise it is loaded from env/.env/file. */
@@ -93,6 +94,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     prometheus: createPrometheusRegistry({ recorder, runtime, gpus, enabled: metricsEnabled }),
     gpus,
     hardware: new HardwareProbe({ gpus }),
+    registry: new RegistryService(database.db, database.dialect, catalog),
     state: { ready: false, notReadyReasons: ['starting up'], warnings: unsafeSettings(config) },
     startedAt: Date.now(),
     version: hangarVersion(),

@@ -5,6 +5,7 @@ import { CliError, HangarStreamClient, modelPath } from './http-client.ts';
 import * as runtimeCommands from './runtime-commands.ts';
 import { keys as keyCommands } from './key-commands.ts';
 import * as monitorCommands from './monitor-commands.ts';
+import * as registryCommands from './registry-commands.ts';
 import { formatBytes, formatTable } from './format.ts';
 import { ConfigError } from '../errors.ts';
 import type { ModelSummary, VersionInfo, DeleteResult } from '../schemas/models.ts';
@@ -21,6 +22,11 @@ Commands:
   unload NAME           Unload a model
   embed NAME TEXT...    Embed texts and print the vectors (first values; --json for all)
   run NAME PROMPT       Generate from a prompt, streaming tokens [--max-tokens N]
+  versions NAME         Versions with aliases, size and metrics
+  promote NAME VERSION  Make VERSION production (demotes the current one) [--reason TEXT]
+  rollback NAME         Back to the previous production version [--reason TEXT]
+  history NAME          Promotions, demotions, rollbacks and live swaps
+  compare NAME V1 V2... Versions side by side [--metric accuracy]
   top [--once]          Live view of loaded models: memory, in-flight, p95 latency, throughput
   gpu                   GPUs: memory, utilisation, temperature, power, processes
   keys create NAME --role viewer|operator|admin [--expires ISO-TIME]
@@ -126,6 +132,8 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
         expires: { type: 'string' },
         local: { type: 'boolean', default: false },
         once: { type: 'boolean', default: false },
+        reason: { type: 'string' },
+        metric: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -187,6 +195,26 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
         await runtimeCommands.run(runtimeContext, args[0], args.slice(1).join(' '), maxTokens === undefined ? undefined : Number(maxTokens));
         return 0;
       }
+      case 'versions':
+        need(args, 1, 'versions NAME');
+        await registryCommands.versions({ client: flags.client, json: flags.json, print }, args[0]);
+        return 0;
+      case 'promote':
+        need(args, 2, 'promote NAME VERSION [--reason TEXT]');
+        await registryCommands.promote({ client: flags.client, json: flags.json, print }, args[0], args[1], parsed.values.reason);
+        return 0;
+      case 'rollback':
+        need(args, 1, 'rollback NAME [--reason TEXT]');
+        await registryCommands.rollback({ client: flags.client, json: flags.json, print }, args[0], parsed.values.reason);
+        return 0;
+      case 'history':
+        need(args, 1, 'history NAME');
+        await registryCommands.history({ client: flags.client, json: flags.json, print }, args[0]);
+        return 0;
+      case 'compare':
+        need(args, 1, 'compare NAME V1 V2... [--metric NAME]');
+        await registryCommands.compare({ client: flags.client, json: flags.json, print }, args[0], args.slice(1), parsed.values.metric);
+        return 0;
       case 'top':
         await monitorCommands.top({ client: flags.client, json: flags.json, print }, parsed.values.once ?? false);
         return 0;

@@ -3,12 +3,14 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import * as m001 from './migrations/001-initial.ts';
 import * as m002 from './migrations/002-runtime-measurements.ts';
 import * as m003 from './migrations/003-api-keys.ts';
+import * as m004 from './migrations/004-registry.ts';
 import type { Database } from './schema.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': m001,
   '002-runtime-measurements': m002,
   '003-api-keys': m003,
+  '004-registry': m004,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

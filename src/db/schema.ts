@@ -30,6 +30,10 @@ export interface ModelVersionTable {
   tags: JsonText;
   created_by: string;
   created_at: string;
+  metrics: JsonText;
+  parameters: JsonText;
+  feature_names: JsonText;
+  training: JsonText;
 }
 
 export interface VersionFileTable {
@@ -80,6 +84,19 @@ export interface ApiKeyTable {
   last_used_at: string | null;
 }
 
+export interface DeploymentEventTable {
+  id: string;
+  model_id: string;
+  seq: number;
+  action: string;
+  from_version: number | null;
+  to_version: number | null;
+  actor: string;
+  reason: string | null;
+  request_id: string | null;
+  at: string;
+}
+
 export interface Database {
   models: ModelTable;
   model_versions: ModelVersionTable;
@@ -88,6 +105,7 @@ export interface Database {
   audit_events: AuditEventTable;
   runtime_measurements: RuntimeMeasurementTable;
   api_keys: ApiKeyTable;
+  deployment_events: DeploymentEventTable;
 }
 
 export type ModelRow = Selectable<ModelTable>;

@@ -19,6 +19,7 @@ import cors from '@fastify/cors';
 import configRoutes from './routes/config.ts';
 import keyRoutes from './routes/keys.ts';
 import monitoringRoutes from './routes/monitoring.ts';
+import registryRoutes from './routes/registry.ts';
 import { ServiceUnavailable } from '../errors.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -80,5 +81,6 @@ export async function buildApp(ctx: HangarContext): Promise<FastifyInstance> {
   await app.register(configRoutes, ctx);
   await app.register(keyRoutes, ctx);
   await app.register(monitoringRoutes, ctx);
+  await app.register(registryRoutes, ctx);
   return app;
 }

@@ -12,6 +12,7 @@ import type { ModelMetrics } from '../monitor/model-metrics.ts';
 import type { Registry } from 'prom-client';
 import type { GpuQuery } from '../monitor/nvidia-smi.ts';
 import type { HardwareProbe } from '../monitor/hardware-profile.ts';
+import type { RegistryService } from '../registry/registry-service.ts';
 
 export interface ServerState {
   /** False until start-up work (migrations, demo models) is done; /health/ready answers 503 until then. */
@@ -34,6 +35,7 @@ export interface HangarContext {
   prometheus: Registry;
   gpus: { query(): Promise<GpuQuery> };
   hardware: HardwareProbe;
+  registry: RegistryService;
   logger: Logger;
   state: ServerState;
   /** Epoch ms when the server started. */

@@ -21,6 +21,15 @@ export interface ImportOptions {
   metadata?: Record<string, unknown>;
   /** Lineage: where the artifact came from (local path, hub repo and commit, generator…). */
   source?: Record<string, unknown>;
+  /** Evaluation metrics, e.g. {"accuracy": 0.93}: compared and averaged by the registry. */
+  metrics?: Record<string, number>;
+  /** Hyperparameters / parameters the version was trained or converted with. */
+  parameters?: Record<string, unknown>;
+  feature_names?: string[];
+  /** Training facts: dataset version, duration, … */
+  training?: Record<string, unknown>;
+  /** Extra lineage (run id, source URI, …) merged into the version's source. */
+  lineage?: Record<string, unknown>;
 }
 
 export interface ResolvedVersion {
@@ -75,7 +84,7 @@ export class ModelCatalog {
       const manifest: VersionManifest = { entry: artifact.entry, files: stored };
       const { embedding_length, layer_count, vocab_size, extra } = artifact.metadata;
       const metadata = { ...extra, embedding_length, layer_count, vocab_size, ...(options.metadata ?? {}) };
-      const source = options.source ?? { kind: 'local', path: sourcePath };
+      const source = { ...(options.source ?? { kind: 'local', path: sourcePath }), ...(options.lineage ?? {}) };
       const { model, version } = await this.commitVersion(ref.name, ref.ref, options, context, {
         format: artifact.format,
         size_bytes: totalBytes,
@@ -86,6 +95,10 @@ export class ModelCatalog {
         manifest: JSON.stringify(manifest),
         metadata: JSON.stringify(metadata),
         source: JSON.stringify(source),
+        metrics: JSON.stringify(options.metrics ?? {}),
+        parameters: JSON.stringify(options.parameters ?? {}),
+        feature_names: JSON.stringify(options.feature_names ?? []),
+        training: JSON.stringify(options.training ?? {}),
       });
       await this.store.writeManifest(model.id, version.version, { model: model.name, version: version.version, format: version.format, ...manifest, metadata, source });
       await this.store.materializeSnapshot(model.id, version.version, stored);
@@ -98,7 +111,7 @@ export class ModelCatalog {
     alias: string | undefined,
     options: ImportOptions,
     context: ActionContext,
-    fields: Pick<ModelVersionRow, 'format' | 'size_bytes' | 'architecture' | 'parameter_count' | 'context_length' | 'quantization' | 'manifest' | 'metadata' | 'source'>,
+    fields: Pick<ModelVersionRow, 'format' | 'size_bytes' | 'architecture' | 'parameter_count' | 'context_length' | 'quantization' | 'manifest' | 'metadata' | 'source' | 'metrics' | 'parameters' | 'feature_names' | 'training'>,
   ): Promise<ResolvedVersion> {
     // Another server on the same PostgreSQL may number a version at the same moment: the unique key decides, we retry.
     for (let attempt = 0; ; attempt++) {

@@ -28,6 +28,10 @@ export function toVersionInfo(model: ModelRow, row: ModelVersionRow, aliases: st
     tags: parseJson<string[]>(row.tags, []),
     created_by: row.created_by,
     created_at: row.created_at,
+    metrics: parseJson<Record<string, number>>(row.metrics, {}),
+    parameters: parseJson<Record<string, unknown>>(row.parameters, {}),
+    feature_names: parseJson<string[]>(row.feature_names, []),
+    training: parseJson<Record<string, unknown>>(row.training, {}),
   };
 }
 

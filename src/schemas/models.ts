@@ -35,6 +35,10 @@ export const VersionInfo = Type.Object({
   tags: Type.Array(Type.String()),
   created_by: Type.String(),
   created_at: Type.String(),
+  metrics: Type.Record(Type.String(), Type.Number(), { description: 'Evaluation metrics, e.g. accuracy.' }),
+  parameters: Type.Record(Type.String(), Type.Unknown(), { description: 'Hyperparameters.' }),
+  feature_names: Type.Array(Type.String()),
+  training: Type.Record(Type.String(), Type.Unknown(), { description: 'Training facts: dataset version, duration…' }),
 });
 export type VersionInfo = Static<typeof VersionInfo>;
 

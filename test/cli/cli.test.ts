@@ -68,6 +68,17 @@ test('hangar serve + ls/import/rm with tables and --json; errors exit non-zero w
   const json = JSON.parse((await hangar(['ls', '--json'], url)).stdout) as { models: Array<{ name: string }> };
   assert.deepEqual(json.models.map((m) => m.name), ['embed', 'org/llama']);
 
+  await hangar(['import', 'org/llama', fixtures.ggufF16], url);
+  const promoted = await hangar(['promote', 'org/llama', '2', '--reason', 'f16 is better'], url);
+  assert.equal(promoted.code, 0, promoted.stderr);
+  assert.match(promoted.stdout, /Promoted org\/llama version 2 to production/);
+  assert.match((await hangar(['versions', 'org/llama'], url)).stdout, /^2\s+production\s+gguf/m);
+  assert.match((await hangar(['rollback', 'org/llama'], url)).stderr, /no previous production version.*HTTP 409/);
+  await hangar(['promote', 'org/llama', '1'], url);
+  assert.match((await hangar(['rollback', 'org/llama', '--reason', 'back'], url)).stdout, /Rolled back org\/llama version 2 to production \(was 1\)/);
+  const historyTable = (await hangar(['history', 'org/llama'], url)).stdout;
+  assert.match(historyTable, /rollback\s+1\s+2\s+anonymous\s+back/);
+  assert.match((await hangar(['compare', 'org/llama', '1', '2'], url)).stdout, /^VERSION\s+METRICS/);
   const topFrame = await hangar(['top', '--once'], url);
   assert.equal(topFrame.code, 0, topFrame.stderr);
   assert.match(topFrame.stdout, /^Hangar \d\d:\d\d:\d\d  requests 0/);
@@ -85,7 +96,7 @@ test('hangar serve + ls/import/rm with tables and --json; errors exit non-zero w
   assert.equal(usage.code, 2);
   const removed = await hangar(['rm', 'org/llama'], url);
   assert.equal(removed.code, 0, removed.stderr);
-  assert.match(removed.stdout, /Deleted org\/llama: 1 version\(s\), 1 file\(s\)/);
+  assert.match(removed.stdout, /Deleted org\/llama: 2 version\(s\), 2 file\(s\)/);
 
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.kill('SIGTERM');

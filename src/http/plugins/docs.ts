@@ -27,6 +27,7 @@ async function docsPlugin(app: FastifyInstance, options: DocsOptions): Promise<v
         { name: 'audit', description: 'Audit log of every change' },
         { name: 'config', description: 'Effective configuration, its schema, live changes' },
         { name: 'keys', description: 'API keys and their roles' },
+        { name: 'registry', description: 'Versions, promotion, rollback, aliases, history, comparison' },
         { name: 'monitoring', description: 'Metrics, Prometheus, GPUs, hardware, resources, summary' },
       ],
     },
