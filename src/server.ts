@@ -23,6 +23,8 @@ import { ModelMetrics } from './monitor/model-metrics.ts';
 import { createPrometheusRegistry } from './monitor/prometheus.ts';
 import { HardwareProbe } from './monitor/hardware-profile.ts';
 import { RegistryService } from './registry/registry-service.ts';
+import { EventBus, bridgeRuntimeEvents } from './registry/event-bus.ts';
+import { WebhookService } from './registry/webhooks.ts';
 
 export interface StartOptions extends LoadConfigOptions {
   /** An already loaded configuration (tests); otherwise it is loaded from env/.env/file. */
@@ -71,7 +73,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   }
   const store = new BlobStore(path.join(config.hangar_home, 'store'));
   await store.init();
-  const catalog = new ModelCatalog(database.db, store);
+  const bus = new EventBus();
+  const catalog = new ModelCatalog(database.db, store, bus);
   const orphans = await catalog.collectGarbage();
   if (orphans) logger.info({ orphans }, 'removed store blobs no version references');
 
@@ -79,6 +82,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const gpus = new NvidiaSmi(config.hangar_nvidia_smi);
   const runtime = new ModelRuntime({ catalog, settings, measurements: new MeasurementStore(database.db), gpus, logger });
   const metricsEnabled = () => settings.current.model_metrics_enabled;
+  const detachRuntimeEvents = bridgeRuntimeEvents(runtime, bus);
+  const webhooks = new WebhookService({ db: database.db, bus, logger });
   const inference = new InferenceService(runtime, catalog, recorder);
   const ctx: HangarContext = {
     settings,
@@ -94,17 +99,27 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     prometheus: createPrometheusRegistry({ recorder, runtime, gpus, enabled: metricsEnabled }),
     gpus,
     hardware: new HardwareProbe({ gpus }),
-    registry: new RegistryService(database.db, database.dialect, catalog),
+    registry: new RegistryService(database.db, database.dialect, catalog, bus),
+    bus,
+    webhooks,
     state: { ready: false, notReadyReasons: ['starting up'], warnings: unsafeSettings(config) },
     startedAt: Date.now(),
     version: hangarVersion(),
-    onShutdown: [() => runtime.shutdown()],
+    // Webhooks stop before the database closes: cut-short deliveries write their state back.
+    onShutdown: [
+      async () => {
+        detachRuntimeEvents();
+        await webhooks.stop();
+      },
+      () => runtime.shutdown(),
+    ],
   };
   for (const warning of ctx.state.warnings) logger.warn(warning);
   settings.on('change', (next) => {
     logger.level = next.log_level;
   });
   const app = await buildApp(ctx);
+  webhooks.start();
   const address = await app.listen({ port: config.model_management_port, host: config.hangar_host });
   const port = (app.server.address() as { port: number }).port;
   const url = `http://${config.hangar_host.includes(':') ? `[${config.hangar_host}]` : config.hangar_host}:${port}`;

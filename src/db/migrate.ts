@@ -4,6 +4,7 @@ import * as m001 from './migrations/001-initial.ts';
 import * as m002 from './migrations/002-runtime-measurements.ts';
 import * as m003 from './migrations/003-api-keys.ts';
 import * as m004 from './migrations/004-registry.ts';
+import * as m005 from './migrations/005-webhooks.ts';
 import type { Database } from './schema.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '002-runtime-measurements': m002,
   '003-api-keys': m003,
   '004-registry': m004,
+  '005-webhooks': m005,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -20,6 +20,7 @@ import configRoutes from './routes/config.ts';
 import keyRoutes from './routes/keys.ts';
 import monitoringRoutes from './routes/monitoring.ts';
 import registryRoutes from './routes/registry.ts';
+import eventRoutes from './routes/events.ts';
 import { ServiceUnavailable } from '../errors.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -82,5 +83,6 @@ export async function buildApp(ctx: HangarContext): Promise<FastifyInstance> {
   await app.register(keyRoutes, ctx);
   await app.register(monitoringRoutes, ctx);
   await app.register(registryRoutes, ctx);
+  await app.register(eventRoutes, ctx);
   return app;
 }

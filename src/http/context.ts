@@ -13,6 +13,8 @@ import type { Registry } from 'prom-client';
 import type { GpuQuery } from '../monitor/nvidia-smi.ts';
 import type { HardwareProbe } from '../monitor/hardware-profile.ts';
 import type { RegistryService } from '../registry/registry-service.ts';
+import type { EventBus } from '../registry/event-bus.ts';
+import type { WebhookService } from '../registry/webhooks.ts';
 
 export interface ServerState {
   /** False until start-up work (migrations, demo models) is done; /health/ready answers 503 until then. */
@@ -36,6 +38,8 @@ export interface HangarContext {
   gpus: { query(): Promise<GpuQuery> };
   hardware: HardwareProbe;
   registry: RegistryService;
+  bus: EventBus;
+  webhooks: WebhookService;
   logger: Logger;
   state: ServerState;
   /** Epoch ms when the server started. */

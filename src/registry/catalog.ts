@@ -53,15 +53,22 @@ function likeEscaped(column: RawBuilder<unknown>, value: string): RawBuilder<boo
   return sql<boolean>`${column} like ${pattern} escape '\\'`;
 }
 
+/** Where committed changes are announced (the event bus); optional so tools can use the catalog alone. */
+export interface EventSink {
+  publish(event: { type: string; model: string | null; version: number | null; data: Record<string, unknown> }): unknown;
+}
+
 export class ModelCatalog {
   private readonly db: Kysely<Database>;
   private readonly store: BlobStore;
+  private readonly events: EventSink | undefined;
   /** Serialises blob writes+commits against blob garbage collection, so a blob is never deleted while being adopted. */
   private readonly storeLock = new SerialLock();
 
-  constructor(db: Kysely<Database>, store: BlobStore) {
+  constructor(db: Kysely<Database>, store: BlobStore, events?: EventSink) {
     this.db = db;
     this.store = store;
+    this.events = events;
   }
 
   /** Imports a local folder or file as the next version of `name` (creating the model); `name:tag` also sets alias `tag`. */
@@ -102,6 +109,7 @@ export class ModelCatalog {
       });
       await this.store.writeManifest(model.id, version.version, { model: model.name, version: version.version, format: version.format, ...manifest, metadata, source });
       await this.store.materializeSnapshot(model.id, version.version, stored);
+      this.events?.publish({ type: 'version.created', model: model.name, version: version.version, data: { format: version.format, size_bytes: version.size_bytes, alias: ref.ref ?? null, source } });
       return toVersionInfo(model, version, ref.ref ? [ref.ref] : []);
     });
   }
@@ -340,6 +348,7 @@ export class ModelCatalog {
         await this.store.removeManifests(removed.model.id);
       }
       const { blobs, bytes } = await this.removeUnreferencedBlobs(removed.files);
+      this.events?.publish({ type: removed.modelRemoved ? 'model.deleted' : 'version.deleted', model: removed.model.name, version: ref.ref === undefined ? null : (removed.versions[0]?.version ?? null), data: { versions: removed.versions.map((v) => v.version) } });
       return { deleted: nameRef, versions_removed: removed.versions.length, blobs_removed: blobs, bytes_freed: bytes };
     });
   }

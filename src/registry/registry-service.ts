@@ -5,7 +5,7 @@ import type { Database, DeploymentEventTable, ModelRow } from '../db/schema.ts';
 import type { DialectName } from '../db/database.ts';
 import { Conflict, InvalidInput, NotFound } from '../errors.ts';
 import { recordAuditEvent, type ActionContext } from './audit.ts';
-import type { ModelCatalog } from './catalog.ts';
+import type { EventSink, ModelCatalog } from './catalog.ts';
 import { isVersionNumber, parseModelName, parseModelRef } from './model-name.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
 import { parseJson, toVersionInfo } from './model-rows.ts';
@@ -45,6 +45,7 @@ export class RegistryService {
     private readonly db: Kysely<Database>,
     private readonly dialect: DialectName,
     private readonly catalog: ModelCatalog,
+    private readonly events?: EventSink,
   ) {}
 
   private async model(trx: Kysely<Database> | Transaction<Database>, name: string, lock = false): Promise<ModelRow> {
@@ -137,6 +138,14 @@ export class RegistryService {
 
   /** Makes `versionRef` production and demotes the previous production version, in one transaction with its history and audit. */
   async promote(name: string, versionRef: string, options: PromoteOptions, context: ActionContext, action: 'promote' | 'rollback' = 'promote'): Promise<PromotionResult> {
+    const result = await this.promoteInTransaction(name, versionRef, options, context, action);
+    if (result.changed) {
+      this.events?.publish({ type: action === 'promote' ? 'model.promoted' : 'model.rolled_back', model: result.model, version: result.production_version, data: { from_version: result.previous_version, actor: options.user_id ?? context.actor, reason: options.reason ?? null } });
+    }
+    return result;
+  }
+
+  private async promoteInTransaction(name: string, versionRef: string, options: PromoteOptions, context: ActionContext, action: 'promote' | 'rollback'): Promise<PromotionResult> {
     return this.db.transaction().execute(async (trx) => {
       const model = await this.model(trx, name, true);
       const target = await this.catalog.resolve(`${model.name}:${versionRef}`, trx);
@@ -213,7 +222,7 @@ export class RegistryService {
       const promoted = await this.promote(name, versionRef, {}, context);
       return { model: promoted.model, alias, version: promoted.production_version };
     }
-    return this.db.transaction().execute(async (trx) => {
+    const moved = await this.db.transaction().execute(async (trx) => {
       const model = await this.model(trx, name, true);
       const target = await this.catalog.resolve(`${model.name}:${versionRef}`, trx);
       await trx.deleteFrom('model_aliases').where('model_id', '=', model.id).where('alias', '=', alias).execute();
@@ -221,6 +230,8 @@ export class RegistryService {
       await recordAuditEvent(trx, context, { action: 'alias.set', target: `${model.name}:${alias}`, outcome: 'success', details: { version: target.version.version } });
       return { model: model.name, alias, version: target.version.version };
     });
+    this.events?.publish({ type: 'alias.moved', model: moved.model, version: moved.version, data: { alias } });
+    return moved;
   }
 
   async deleteAlias(name: string, alias: string, context: ActionContext): Promise<{ model: string; alias: string; deleted: boolean }> {
@@ -233,6 +244,9 @@ export class RegistryService {
       }
       await recordAuditEvent(trx, context, { action: 'alias.delete', target: `${model.name}:${alias}`, outcome: 'success' });
       return { model: model.name, alias, deleted: true };
+    }).then((result) => {
+      this.events?.publish({ type: 'alias.deleted', model: result.model, version: null, data: { alias } });
+      return result;
     });
   }
 

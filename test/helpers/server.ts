@@ -49,6 +49,11 @@ export async function startTestServer(t: Pick<TestContext, 'after'>, options: Te
       headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
+    // An event stream never ends: answer with its status and headers only.
+    if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
+      await response.body?.cancel();
+      return { status: response.status, headers: response.headers, body: undefined as T, text: '' };
+    }
     const text = await response.text();
     let parsed: unknown = undefined;
     try {

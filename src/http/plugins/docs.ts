@@ -28,6 +28,7 @@ async function docsPlugin(app: FastifyInstance, options: DocsOptions): Promise<v
         { name: 'config', description: 'Effective configuration, its schema, live changes' },
         { name: 'keys', description: 'API keys and their roles' },
         { name: 'registry', description: 'Versions, promotion, rollback, aliases, history, comparison' },
+        { name: 'events', description: 'Event stream (SSE) and signed webhooks' },
         { name: 'monitoring', description: 'Metrics, Prometheus, GPUs, hardware, resources, summary' },
       ],
     },
