@@ -1,12 +1,13 @@
 // The model catalog: import local artifacts as immutable versions, list, resolve and delete models.
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { isUniqueViolation, likeEscaped } from '../db/sql-helpers.ts';
 import type { Database, ModelRow, ModelVersionRow } from '../db/schema.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import { SerialLock } from '../store/serial-lock.ts';
 import { detectArtifact } from '../store/detect-format.ts';
-import { Conflict, InvalidInput, NotFound } from '../errors.ts';
+import { InvalidInput, NotFound } from '../errors.ts';
 import { isVersionNumber, parseModelRef } from './model-name.ts';
 import { recordAuditEvent, type ActionContext } from './audit.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
@@ -41,17 +42,6 @@ type Executor = Kysely<Database> | Transaction<Database>;
 
 const PRODUCTION_ALIAS = 'production';
 const MAX_VERSIONS_IN_DETAIL = 100;
-
-function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string };
-  return e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-}
-
-/** `column LIKE '%value%'` with the value's wildcards taken literally (SQLite has no default escape character). */
-function likeEscaped(column: RawBuilder<unknown>, value: string): RawBuilder<boolean> {
-  const pattern = `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  return sql<boolean>`${column} like ${pattern} escape '\\'`;
-}
 
 /** Where committed changes are announced (the event bus); optional so tools can use the catalog alone. */
 export interface EventSink {
@@ -400,11 +390,5 @@ export class ModelCatalog {
       bytes: [...unique.values()].reduce((sum, b) => sum + b, 0),
       blobs: present.size,
     };
-  }
-
-  /** Guard for callers that must refuse names already taken (e.g. rename later). */
-  async assertAbsent(name: string): Promise<void> {
-    const existing = await this.db.selectFrom('models').select('id').where('name', '=', name).executeTakeFirst();
-    if (existing) throw new Conflict(`Model "${name}" already exists`, { model: name }, 'model_exists');
   }
 }

@@ -28,15 +28,7 @@ export interface PromotionResult {
   action: 'promote' | 'rollback';
 }
 
-export interface HistoryEntry {
-  seq: number;
-  action: string;
-  from_version: number | null;
-  to_version: number | null;
-  actor: string;
-  reason: string | null;
-  at: string;
-}
+export type HistoryEntry = Pick<DeploymentEventTable, 'seq' | 'action' | 'from_version' | 'to_version' | 'actor' | 'reason' | 'at'>;
 
 const ALIAS = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
 

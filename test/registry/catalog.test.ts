@@ -1,32 +1,16 @@
 // Catalog and store on SQLite and PostgreSQL: import, versions, aliases, listing, delete with blob sharing, audit.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openDatabase } from '../../src/db/database.ts';
-import { migrateToLatest } from '../../src/db/migrate.ts';
-import { BlobStore } from '../../src/store/blob-store.ts';
-import { ModelCatalog } from '../../src/registry/catalog.ts';
 import { listAuditEvents } from '../../src/registry/audit.ts';
 import { HangarError } from '../../src/errors.ts';
-import { DIALECTS, databaseUrlFor } from '../helpers/databases.ts';
-import { makeFixtures, type Fixtures } from '../helpers/fixtures.ts';
-import { tempDir } from '../helpers/temp.ts';
+import { DIALECTS } from '../helpers/databases.ts';
+import { catalogUnderTest } from '../helpers/catalog.ts';
 
 const actor = { actor: 'tester', requestId: 'req-1' };
 
-async function setup(t: TestContext, dialect: 'sqlite' | 'postgres') {
-  const databaseUrl = await databaseUrlFor(t, dialect);
-  if (databaseUrl === undefined) return undefined;
-  const dir = await tempDir(t);
-  const database = openDatabase({ databaseUrl, dataDir: dir });
-  t.after(() => database.db.destroy());
-  await migrateToLatest(database.db);
-  const store = new BlobStore(path.join(dir, 'store'));
-  await store.init();
-  const fixtures: Fixtures = await makeFixtures(path.join(dir, 'fixtures'));
-  return { db: database.db, store, catalog: new ModelCatalog(database.db, store), fixtures, dir };
-}
+const setup = catalogUnderTest;
 
 async function expectCode(work: Promise<unknown>, code: string, status: number): Promise<void> {
   await assert.rejects(work, (error: unknown) => {

@@ -1,32 +1,17 @@
 // Registry on SQLite and PostgreSQL: the seed-001 flow, concurrent promotions, compare-and-set, pagination.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { openDatabase } from '../../src/db/database.ts';
-import { migrateToLatest } from '../../src/db/migrate.ts';
-import { BlobStore } from '../../src/store/blob-store.ts';
-import { ModelCatalog } from '../../src/registry/catalog.ts';
 import { RegistryService } from '../../src/registry/registry-service.ts';
 import { listAuditEvents } from '../../src/registry/audit.ts';
 import { HangarError } from '../../src/errors.ts';
-import { DIALECTS, databaseUrlFor } from '../helpers/databases.ts';
-import { makeFixtures } from '../helpers/fixtures.ts';
-import { tempDir } from '../helpers/temp.ts';
+import { DIALECTS } from '../helpers/databases.ts';
+import { catalogUnderTest } from '../helpers/catalog.ts';
 
 const ctx = { actor: 'registry-test', requestId: 'r1' };
 
 async function setup(t: TestContext, dialect: 'sqlite' | 'postgres') {
-  const databaseUrl = await databaseUrlFor(t, dialect);
-  if (databaseUrl === undefined) return undefined;
-  const dir = await tempDir(t);
-  const database = openDatabase({ databaseUrl, dataDir: dir });
-  t.after(() => database.db.destroy());
-  await migrateToLatest(database.db);
-  const store = new BlobStore(path.join(dir, 'store'));
-  await store.init();
-  const catalog = new ModelCatalog(database.db, store);
-  const fixtures = await makeFixtures(path.join(dir, 'fixtures'));
-  return { db: database.db, catalog, registry: new RegistryService(database.db, database.dialect, catalog), fixtures };
+  const s = await catalogUnderTest(t, dialect);
+  return s && { ...s, registry: new RegistryService(s.db, s.database.dialect, s.catalog) };
 }
 
 async function rejectsWith(work: Promise<unknown>, code: string, status: number) {

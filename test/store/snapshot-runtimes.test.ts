@@ -5,22 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { env, pipeline } from '@huggingface/transformers';
 import { getLlama } from 'node-llama-cpp';
-import { openDatabase } from '../../src/db/database.ts';
-import { migrateToLatest } from '../../src/db/migrate.ts';
-import { BlobStore } from '../../src/store/blob-store.ts';
-import { ModelCatalog } from '../../src/registry/catalog.ts';
-import { makeFixtures } from '../helpers/fixtures.ts';
-import { tempDir } from '../helpers/temp.ts';
+import { catalogUnderTest } from '../helpers/catalog.ts';
 
 test('an imported ONNX version embeds and an imported GGUF version generates, straight from the store', async (t) => {
-  const dir = await tempDir(t);
-  const database = openDatabase({ databaseUrl: '', dataDir: dir });
-  t.after(() => database.db.destroy());
-  await migrateToLatest(database.db);
-  const store = new BlobStore(path.join(dir, 'store'));
-  await store.init();
-  const catalog = new ModelCatalog(database.db, store);
-  const fixtures = await makeFixtures(path.join(dir, 'fixtures'));
+  const s = await catalogUnderTest(t);
+  assert.ok(s);
+  const { catalog, fixtures } = s;
   await catalog.importVersion({ name: 'org/embed', path: fixtures.onnxFolder }, { actor: 'test' });
   await catalog.importVersion({ name: 'llama', path: fixtures.ggufQ8 }, { actor: 'test' });
 
