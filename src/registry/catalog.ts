@@ -40,7 +40,8 @@ export interface ResolvedVersion {
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
-const PRODUCTION_ALIAS = 'production';
+/** The alias whose version serves requests for a bare model name. */
+export const PRODUCTION_ALIAS = 'production';
 const MAX_VERSIONS_IN_DETAIL = 100;
 
 /** Where committed changes are announced (the event bus); optional so tools can use the catalog alone. */

@@ -5,13 +5,11 @@ import type { Database, DeploymentEventTable, ModelRow } from '../db/schema.ts';
 import type { DialectName } from '../db/database.ts';
 import { Conflict, InvalidInput, NotFound } from '../errors.ts';
 import { recordAuditEvent, type ActionContext } from './audit.ts';
-import type { EventSink, ModelCatalog } from './catalog.ts';
+import { PRODUCTION_ALIAS as PRODUCTION, type EventSink, type ModelCatalog } from './catalog.ts';
 import { isVersionNumber, parseModelName, parseModelRef } from './model-name.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
 import { parseJson, toVersionInfo } from './model-rows.ts';
 import type { VersionInfo } from '../schemas/models.ts';
-
-export const PRODUCTION = 'production';
 
 export interface PromoteOptions {
   user_id?: string;
