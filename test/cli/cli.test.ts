@@ -137,3 +137,35 @@ test('hangar keys: the first admin key is made --local; keys then work through t
   assert.equal((await hangar(['keys', 'revoke', 'reader'], url, { HANGAR_API_KEY: key })).code, 0);
   assert.equal((await hangar(['ls'], url, { HANGAR_API_KEY: viewerKey })).code, 1);
 });
+
+test('hangar load, ps, embed, run (streamed) and unload against a server with the demo models', async (t) => {
+  const home = await tempDir(t, 'hangar-cli-runtime-');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ['bin/hangar.js', 'serve'], {
+    env: { ...process.env, HANGAR_HOME: home, MODEL_MANAGEMENT_PORT: String(port), HANGAR_RUNTIME_WARM_SPARES: 'false', HANGAR_NVIDIA_SMI: '/nonexistent/nvidia-smi', HANGAR_RUNTIME_THREADS: '1' },
+    stdio: 'ignore',
+  });
+  t.after(() => child.kill('SIGKILL'));
+  await waitUntilReady(url, child);
+  const loaded = await hangar(['load', 'demo-llama', '--keep-alive', '10m'], url);
+  assert.equal(loaded.code, 0, loaded.stderr);
+  assert.match(loaded.stdout, /^Loaded demo-llama version 1 on cpu \(pid \d+, [\d.]+ MB, \d+ ms\); auto: running on CPU because no GPU available/);
+  const ps = await hangar(['ps'], url);
+  assert.match(ps.stdout, /^demo-llama\s+1\s+loaded\s+cpu\s+[\d.]+ MB\s+\d+\s+0\s+(10 minutes|\d+ seconds)$/m);
+  assert.doesNotMatch(ps.stdout, /demo-embed-base/, 'ps lists loaded models only');
+  const embedded = await hangar(['embed', 'demo-embed-small', 'hello world', 'second text'], url);
+  assert.equal(embedded.code, 0, embedded.stderr);
+  assert.match(embedded.stdout, /^"hello world" \[32\] /m);
+  assert.match(embedded.stdout, /^demo-embed-small version 1, \d+ tokens$/m);
+  const generated = await hangar(['run', 'demo-llama', 'Once upon a time', '--max-tokens', '8'], url);
+  assert.equal(generated.code, 0, generated.stderr);
+  assert.ok(generated.stdout.endsWith('\n') && generated.stdout.trim().length > 0);
+  const streamedJson = await hangar(['run', 'demo-llama', 'Hi', '--max-tokens', '4', '--json'], url);
+  const events = streamedJson.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string });
+  assert.equal(events.at(-1)?.type, 'done');
+  assert.ok(events.slice(0, -1).every((e) => e.type === 'token'));
+  assert.match((await hangar(['run', 'demo-embed-small', 'x'], url)).stderr, /cannot generate.*unsupported_operation, HTTP 400/);
+  assert.equal((await hangar(['unload', 'demo-llama'], url)).stdout.trim(), 'Unloaded demo-llama');
+  assert.match((await hangar(['ps', '--all'], url)).stdout, /^demo-llama\s+1\s+not_loaded/m);
+});
