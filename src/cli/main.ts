@@ -151,7 +151,8 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
     client: new HangarStreamClient(parsed.values.url ?? process.env.HANGAR_URL ?? 'http://127.0.0.1:8001', parsed.values['api-key'] ?? process.env.HANGAR_API_KEY),
     print,
   };
-  const runtimeContext = { client: flags.client, json: flags.json, print, write: (text: string) => process.stdout.write(text) };
+  // One context serves every command module; each takes the fields it needs.
+  const context = { client: flags.client, json: flags.json, print, write: (text: string) => process.stdout.write(text), local: parsed.values.local ?? false };
   try {
     switch (command) {
       case 'serve':
@@ -168,11 +169,11 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
         await remove(flags, args[0]);
         return 0;
       case 'ps':
-        await runtimeCommands.ps(runtimeContext, parsed.values.all ?? false);
+        await runtimeCommands.ps(context, parsed.values.all ?? false);
         return 0;
       case 'load':
         need(args, 1, 'load NAME [--pin] [--keep-alive 10m]');
-        await runtimeCommands.load(runtimeContext, args[0], {
+        await runtimeCommands.load(context, args[0], {
           pin: parsed.values.pin,
           keepAlive: parsed.values['keep-alive'],
           device: parsed.values.device,
@@ -182,47 +183,47 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
         return 0;
       case 'unload':
         need(args, 1, 'unload NAME');
-        await runtimeCommands.unload(runtimeContext, args[0]);
+        await runtimeCommands.unload(context, args[0]);
         return 0;
       case 'embed':
         need(args, 2, 'embed NAME TEXT...');
-        await runtimeCommands.embed(runtimeContext, args[0], args.slice(1));
+        await runtimeCommands.embed(context, args[0], args.slice(1));
         return 0;
       case 'run': {
         need(args, 2, 'run NAME PROMPT');
         const maxTokens = parsed.values['max-tokens'];
         if (maxTokens !== undefined && !/^[0-9]+$/.test(maxTokens)) throw new CliError('--max-tokens takes a whole number', 2);
-        await runtimeCommands.run(runtimeContext, args[0], args.slice(1).join(' '), maxTokens === undefined ? undefined : Number(maxTokens));
+        await runtimeCommands.run(context, args[0], args.slice(1).join(' '), maxTokens === undefined ? undefined : Number(maxTokens));
         return 0;
       }
       case 'versions':
         need(args, 1, 'versions NAME');
-        await registryCommands.versions({ client: flags.client, json: flags.json, print }, args[0]);
+        await registryCommands.versions(context, args[0]);
         return 0;
       case 'promote':
         need(args, 2, 'promote NAME VERSION [--reason TEXT]');
-        await registryCommands.promote({ client: flags.client, json: flags.json, print }, args[0], args[1], parsed.values.reason);
+        await registryCommands.promote(context, args[0], args[1], parsed.values.reason);
         return 0;
       case 'rollback':
         need(args, 1, 'rollback NAME [--reason TEXT]');
-        await registryCommands.rollback({ client: flags.client, json: flags.json, print }, args[0], parsed.values.reason);
+        await registryCommands.rollback(context, args[0], parsed.values.reason);
         return 0;
       case 'history':
         need(args, 1, 'history NAME');
-        await registryCommands.history({ client: flags.client, json: flags.json, print }, args[0]);
+        await registryCommands.history(context, args[0]);
         return 0;
       case 'compare':
         need(args, 1, 'compare NAME V1 V2... [--metric NAME]');
-        await registryCommands.compare({ client: flags.client, json: flags.json, print }, args[0], args.slice(1), parsed.values.metric);
+        await registryCommands.compare(context, args[0], args.slice(1), parsed.values.metric);
         return 0;
       case 'top':
-        await monitorCommands.top({ client: flags.client, json: flags.json, print }, parsed.values.once ?? false);
+        await monitorCommands.top(context, parsed.values.once ?? false);
         return 0;
       case 'gpu':
-        await monitorCommands.gpu({ client: flags.client, json: flags.json, print });
+        await monitorCommands.gpu(context);
         return 0;
       case 'keys':
-        await keyCommands({ client: flags.client, json: flags.json, local: parsed.values.local ?? false, print }, args, { role: parsed.values.role, expires: parsed.values.expires });
+        await keyCommands(context, args, { role: parsed.values.role, expires: parsed.values.expires });
         return 0;
       default:
         throw new CliError(`unknown command "${command}"\n${USAGE}`, 2);

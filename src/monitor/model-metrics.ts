@@ -99,6 +99,11 @@ export class ModelMetrics {
     return this.snapshotOf(this.overall, now);
   }
 
+  /** The figures of a model that has served nothing yet (all zero, no percentiles). */
+  emptySnapshot(now = Date.now()): MetricsSnapshot {
+    return this.snapshotOf(newTotals(), now);
+  }
+
   /** Metrics of one model; null when it never served a request. */
   modelSnapshot(name: string, now = Date.now()): MetricsSnapshot | null {
     const totals = this.perModel.get(name);

@@ -3,6 +3,7 @@ import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import type { Kysely, Selectable } from 'kysely';
 import type { Logger } from 'pino';
 import { Type, type Static } from 'typebox';
+import { Nullable } from '../schemas/common.ts';
 import type { Database } from '../db/schema.ts';
 import { recordAuditEvent, type ActionContext } from './audit.ts';
 import type { EventBus, HangarEvent } from './event-bus.ts';
@@ -48,7 +49,6 @@ export type WebhookTables = {
 
 export type WebhookDatabase = Database & WebhookTables;
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /** An event type (`model.loaded`), a family (`model.*`) or everything (`*`). */
 export const EventPattern = Type.String({ pattern: '^(\\*|[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+)*(\\.\\*)?)$', maxLength: 128 });

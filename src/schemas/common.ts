@@ -1,6 +1,9 @@
 // Schemas shared by many routes: the error body and pagination parameters.
 import { Type, type Static } from 'typebox';
 
+/** `schema` or null: optional facts that are always present in a reply. */
+export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+
 export const ErrorResponse = Type.Object(
   {
     error: Type.Object({

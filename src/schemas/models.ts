@@ -1,6 +1,6 @@
 // Schemas of the model catalog: models, versions, manifests, import and delete.
 import { Type, type Static } from 'typebox';
-import { NextPageToken, PageQuery } from './common.ts';
+import { NextPageToken, PageQuery, Nullable } from './common.ts';
 
 export const ModelFormat = Type.Union([Type.Literal('onnx'), Type.Literal('gguf')]);
 
@@ -16,7 +16,6 @@ export const VersionManifest = Type.Object({
 });
 export type VersionManifest = Static<typeof VersionManifest>;
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const VersionInfo = Type.Object({
   model: Type.String(),

@@ -1,7 +1,7 @@
 // Schemas of the monitoring replies: model metrics (seed 000 shape plus more), GPU status, resources, summary, optimization.
 import { Type } from 'typebox';
+import { Nullable } from './common.ts';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const MetricsSnapshot = Type.Object({
   total_inferences: Type.Integer(),

@@ -1,7 +1,7 @@
 // Schemas of the runtime: load options, model status (seeds 000/002/003) and inference requests and replies.
 import { Type, type Static } from 'typebox';
+import { Nullable } from './common.ts';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const KeepAlive = Type.Union([Type.String({ maxLength: 32 }), Type.Number()], {
   description: 'Duration an idle model stays loaded: "5m", "30s", seconds; 0 unloads when idle; negative keeps it forever.',

@@ -3,10 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { HangarContext } from '../context.ts';
-import { errorResponses } from '../../schemas/common.ts';
+import { errorResponses, Nullable } from '../../schemas/common.ts';
 import { actionContext } from '../request-context.ts';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 const Role = Type.Union([Type.Literal('viewer'), Type.Literal('operator'), Type.Literal('admin')]);
 const KeyInfo = Type.Object({
   id: Type.String(),

@@ -9,20 +9,15 @@ import { GpuStatusReply, MetricsReply, ModelMetricsEntry, OptimizationReply, Res
 import { gpuStatus, optimizationStatus, resources, summary } from '../../monitor/system-reports.ts';
 import { recommend } from '../../monitor/hardware-profile.ts';
 import { gpuBudgetBytes } from '../../runtime/placement.ts';
-import type { MetricsSnapshot } from '../../monitor/model-metrics.ts';
 import type { ModelStatus } from '../../schemas/runtime.ts';
 import { parseModelRef } from '../../registry/model-name.ts';
 
-const EMPTY: MetricsSnapshot = {
-  total_inferences: 0, successful_inferences: 0, failed_inferences: 0, average_latency_ms: null, throughput_per_sec: 0, error_rate: 0,
-  latency_ms: { p50: null, p95: null, p99: null, window_seconds: 300 }, tokens_per_sec: null, failures_by_reason: {},
-};
 
 export default async function monitoringRoutes(app: FastifyInstance, ctx: HangarContext): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const sources = { runtime: ctx.runtime, catalog: ctx.catalog, settings: ctx.settings, gpus: ctx.gpus };
   const entry = (status: ModelStatus) => ({
-    ...(ctx.metrics.modelSnapshot(status.name) ?? EMPTY),
+    ...(ctx.metrics.modelSnapshot(status.name) ?? ctx.metrics.emptySnapshot()),
     status: status.status,
     version: status.version,
     queue_depth: status.queue_depth,

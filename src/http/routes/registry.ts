@@ -3,13 +3,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { HangarContext } from '../context.ts';
-import { errorResponses, NextPageToken, PageQuery } from '../../schemas/common.ts';
+import { errorResponses, NextPageToken, PageQuery, Nullable } from '../../schemas/common.ts';
 import { ModelNameParams, VersionInfo } from '../../schemas/models.ts';
 import { actionContext } from '../request-context.ts';
 import type { PromotionResult } from '../../registry/registry-service.ts';
 import { InvalidInput } from '../../errors.ts';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 const VersionParams = Type.Object({ name: Type.String(), version: Type.String({ maxLength: 64, description: 'Version number or alias.' }) });
 const AliasParams = Type.Object({ name: Type.String(), alias: Type.String({ maxLength: 64 }) });
 const Promotion = Type.Object({ model: Type.String(), production_version: Type.Integer(), previous_version: Nullable(Type.Integer()), changed: Type.Boolean(), action: Type.String(), swapped: Type.Boolean({ description: 'The loaded model now serves the new version.' }) });
