@@ -5,6 +5,7 @@ import * as m002 from './migrations/002-runtime-measurements.ts';
 import * as m003 from './migrations/003-api-keys.ts';
 import * as m004 from './migrations/004-registry.ts';
 import * as m005 from './migrations/005-webhooks.ts';
+import * as m006 from './migrations/006-hub.ts';
 import type { Database } from './schema.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '003-api-keys': m003,
   '004-registry': m004,
   '005-webhooks': m005,
+  '006-hub': m006,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

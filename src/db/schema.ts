@@ -97,6 +97,29 @@ export interface DeploymentEventTable {
   at: string;
 }
 
+export interface JobTable {
+  id: string;
+  kind: string;
+  status: string;
+  dedupe_key: string;
+  request: JsonText;
+  progress: JsonText;
+  result: JsonText;
+  error: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface VersionIntegrityTable {
+  version_id: string;
+  valid: number;
+  report: JsonText;
+  checked_at: string;
+}
+
 export interface Database {
   models: ModelTable;
   model_versions: ModelVersionTable;
@@ -106,9 +129,12 @@ export interface Database {
   runtime_measurements: RuntimeMeasurementTable;
   api_keys: ApiKeyTable;
   deployment_events: DeploymentEventTable;
+  jobs: JobTable;
+  version_integrity: VersionIntegrityTable;
 }
 
 export type ModelRow = Selectable<ModelTable>;
 export type ModelVersionRow = Selectable<ModelVersionTable>;
 export type NewModelVersion = Insertable<ModelVersionTable>;
 export type AuditEventRow = Selectable<AuditEventTable>;
+export type JobRow = Selectable<JobTable>;

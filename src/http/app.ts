@@ -20,6 +20,9 @@ import configRoutes from './routes/config.ts';
 import keyRoutes from './routes/keys.ts';
 import monitoringRoutes from './routes/monitoring.ts';
 import registryRoutes from './routes/registry.ts';
+import integrityRoutes from './routes/integrity.ts';
+import estimateRoutes from './routes/estimate.ts';
+import hubRoutes from './routes/hub.ts';
 import eventRoutes from './routes/events.ts';
 import { ServiceUnavailable } from '../errors.ts';
 
@@ -84,5 +87,8 @@ export async function buildApp(ctx: HangarContext): Promise<FastifyInstance> {
   await app.register(monitoringRoutes, ctx);
   await app.register(registryRoutes, ctx);
   await app.register(eventRoutes, ctx);
+  await app.register(integrityRoutes, ctx);
+  await app.register(estimateRoutes, ctx);
+  await app.register(hubRoutes, ctx);
   return app;
 }
