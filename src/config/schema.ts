@@ -70,6 +70,18 @@ const RuntimeSettings = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+const DownloadSettings = Type.Object(
+  {
+    parallel_parts: Type.Integer({ minimum: 1, maximum: 32, default: 4, description: 'Connections used at once for one large file (each fetches its own byte range).' }),
+    part_size_mb: Type.Integer({ minimum: 1, maximum: 4096, default: 64, description: 'Files at least twice this size download in parts of about this many MiB.' }),
+    stall_timeout_ms: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000, description: 'A connection that delivers no byte for this long is dropped and resumed where it stopped.' }),
+    max_retries: Type.Integer({ minimum: 0, maximum: 100, default: 8, description: 'Retries of a file or part in a row without progress before the job fails.' }),
+    retry_base_ms: Type.Integer({ minimum: 0, maximum: 60_000, default: 500, description: 'First retry delay; doubles with each retry in a row (capped at 30 s); a 429 Retry-After is honoured.' }),
+    max_concurrent_jobs: Type.Integer({ minimum: 1, maximum: 16, default: 2, description: 'Download jobs running at once; the rest wait queued.' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 /**
  * Top-level keys are the environment variable names in lower case (seed 000's names kept as they are);
  * grouped settings nest and read from `HANGAR_<GROUP>_<KEY>`.
@@ -124,6 +136,13 @@ export const ConfigSchema = Type.Object(
       default: 'nvidia-smi',
       description: 'The nvidia-smi executable used to find GPUs and per-process GPU memory.',
     }),
+    hf_endpoint: Type.String({
+      minLength: 1,
+      pattern: '^https?://',
+      default: 'https://huggingface.co',
+      description: 'Base URL of the Hugging Face-compatible hub that models are downloaded from.',
+    }),
+    hf_token: Type.String({ default: '', description: 'Access token sent to the hub (private and gated repos); empty for none.' }),
     http: HttpSettings,
     rate_limit: Type.Object(
       {
@@ -138,6 +157,7 @@ export const ConfigSchema = Type.Object(
     ),
     memory: MemorySettings,
     runtime: RuntimeSettings,
+    download: DownloadSettings,
   },
   { additionalProperties: false },
 );
@@ -157,7 +177,7 @@ export const RESTART_REQUIRED = new Set([
 ]);
 
 /** Settings whose values must never be shown in full. */
-export const SECRET_SETTINGS = new Set(['database_url', 'hangar_admin_key']);
+export const SECRET_SETTINGS = new Set(['database_url', 'hangar_admin_key', 'hf_token']);
 
 /** Where a configuration value came from, lowest precedence first. */
 export type ConfigSource = 'default' | 'file' | 'dotenv' | 'env' | 'api';
