@@ -25,6 +25,11 @@ import { HardwareProbe } from './monitor/hardware-profile.ts';
 import { RegistryService } from './registry/registry-service.ts';
 import { EventBus, bridgeRuntimeEvents } from './registry/event-bus.ts';
 import { WebhookService } from './registry/webhooks.ts';
+import { VersionIntegrity } from './hub/integrity.ts';
+import { HubClient } from './hub/hub-client.ts';
+import { DownloadJobs } from './hub/download-jobs.ts';
+import { JobStore } from './hub/job-store.ts';
+import { HubRepairer } from './hub/repairer.ts';
 
 export interface StartOptions extends LoadConfigOptions {
   /** An already loaded configuration (tests); otherwise it is loaded from env/.env/file. */
@@ -80,11 +85,31 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
   const recorder = new InferenceRecorder();
   const gpus = new NvidiaSmi(config.hangar_nvidia_smi);
-  const runtime = new ModelRuntime({ catalog, settings, measurements: new MeasurementStore(database.db), gpus, logger });
+  const runtime = new ModelRuntime({ catalog, settings, measurements: new MeasurementStore(database.db), gpus, logger, integrity: new VersionIntegrity({ db: database.db, store }) });
   const metricsEnabled = () => settings.current.model_metrics_enabled;
   const detachRuntimeEvents = bridgeRuntimeEvents(runtime, bus);
   const webhooks = new WebhookService({ db: database.db, bus, logger });
   const inference = new InferenceService(runtime, catalog, recorder);
+  const hub = () => new HubClient({ endpoint: settings.current.hf_endpoint, token: settings.current.hf_token });
+  const jobs = new DownloadJobs({
+    store: new JobStore(database.db),
+    catalog,
+    blobs: store,
+    hub,
+    tuning: () => {
+      const d = settings.current.download;
+      return {
+        parallelParts: d.parallel_parts,
+        partSizeBytes: d.part_size_mb * 1024 * 1024,
+        stallTimeoutMs: d.stall_timeout_ms,
+        maxRetries: d.max_retries,
+        retryBaseMs: d.retry_base_ms,
+        maxConcurrentJobs: d.max_concurrent_jobs,
+      };
+    },
+    bus,
+    logger,
+  });
   const ctx: HangarContext = {
     settings,
     database,
@@ -102,6 +127,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     registry: new RegistryService(database.db, database.dialect, catalog, bus),
     bus,
     webhooks,
+    jobs,
+    hub,
+    repairer: new HubRepairer(jobs),
     state: { ready: false, notReadyReasons: ['starting up'], warnings: unsafeSettings(config) },
     startedAt: Date.now(),
     version: hangarVersion(),
@@ -109,6 +137,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     onShutdown: [
       async () => {
         detachRuntimeEvents();
+        await jobs.stop();
         await webhooks.stop();
       },
       () => runtime.shutdown(),
@@ -120,6 +149,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   });
   const app = await buildApp(ctx);
   webhooks.start();
+  await jobs.start();
   const address = await app.listen({ port: config.model_management_port, host: config.hangar_host });
   const port = (app.server.address() as { port: number }).port;
   const url = `http://${config.hangar_host.includes(':') ? `[${config.hangar_host}]` : config.hangar_host}:${port}`;

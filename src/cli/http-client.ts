@@ -55,9 +55,9 @@ export interface StreamEvent {
 }
 
 export class HangarStreamClient extends HangarClient {
-  /** POSTs and reads a server-sent-event answer, calling `onEvent` per event; a JSON error answer throws. */
-  async stream(path: string, body: unknown, onEvent: (event: StreamEvent) => void): Promise<void> {
-    const response = await this.send('POST', path, body);
+  /** POSTs (or GETs, without a body) and reads a server-sent-event answer, calling `onEvent` per event; a JSON error answer throws. */
+  async stream(path: string, body: unknown, onEvent: (event: StreamEvent) => void, method: 'POST' | 'GET' = 'POST'): Promise<void> {
+    const response = await this.send(method, path, method === 'GET' ? undefined : body);
     if (!response.ok || !response.body) {
       const parsed = (await response.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
       throw new CliError(parsed?.error ? `${parsed.error.message} (${parsed.error.code}, HTTP ${response.status})` : `HTTP ${response.status}`);

@@ -6,6 +6,8 @@ import * as runtimeCommands from './runtime-commands.ts';
 import { keys as keyCommands } from './key-commands.ts';
 import * as monitorCommands from './monitor-commands.ts';
 import * as registryCommands from './registry-commands.ts';
+import * as integrityCommands from './integrity-commands.ts';
+import { pull } from './pull-command.ts';
 import { formatBytes, formatTable } from './format.ts';
 import { ConfigError } from '../errors.ts';
 import type { ModelSummary, VersionInfo, DeleteResult } from '../schemas/models.ts';
@@ -15,8 +17,11 @@ const USAGE = `Usage: hangar <command> [options]
 Commands:
   serve                 Start the server (config from env, .env and $HANGAR_HOME/config.yaml)
   ls [--name TEXT]      List models
+  pull REPO             Download a hub repo as a new version, with a progress bar per file; Ctrl-C pauses
+                        and the same pull resumes [--variant Q8_0] [--revision REV] [--name NAME] [--force]
+  jobs                  Download and repair jobs with their progress
   import NAME PATH      Import a local ONNX folder or GGUF file as a new version of NAME (NAME:tag sets an alias)
-  rm NAME               Delete a model (NAME:version or NAME:alias deletes one version)
+  rm NAME [--force]     Delete a model (NAME:version or NAME:alias deletes one version); --force unloads it first
   ps [--all]            Loaded models (--all: every model) with device, memory, pid, keep-alive
   load NAME             Load a model [--pin] [--keep-alive 10m] [--device cpu|gpu|auto] [--threads N] [--context-size N]
   unload NAME           Unload a model
@@ -26,6 +31,7 @@ Commands:
   promote NAME VERSION  Make VERSION production (demotes the current one) [--reason TEXT]
   rollback NAME         Back to the previous production version [--reason TEXT]
   history NAME          Promotions, demotions, rollbacks and live swaps
+  validate NAME         Check every file's size and sha256 and the format's needs; exit 1 when invalid [--repair]
   compare NAME V1 V2... Versions side by side [--metric accuracy]
   top [--once]          Live view of loaded models: memory, in-flight, p95 latency, throughput
   gpu                   GPUs: memory, utilisation, temperature, power, processes
@@ -99,10 +105,19 @@ async function importModel(flags: CommonFlags, name: string, source: string): Pr
   );
 }
 
-async function remove(flags: CommonFlags, name: string): Promise<void> {
-  const result = await flags.client.request<DeleteResult>('DELETE', `/api/v1/models/${modelPath(name)}`);
+async function remove(flags: CommonFlags, name: string, force: boolean): Promise<void> {
+  const result = await flags.client.request<DeleteResult>('DELETE', `/api/v1/models/${modelPath(name)}${force ? '?force=true' : ''}`);
   if (flags.json) return flags.print(JSON.stringify(result, null, 2));
   flags.print(`Deleted ${result.deleted}: ${result.versions_removed} version(s), ${result.blobs_removed} file(s), ${formatBytes(result.bytes_freed)} freed`);
+}
+
+async function jobs(flags: CommonFlags): Promise<void> {
+  const result = await flags.client.request<{ jobs: Array<{ id: string; kind: string; status: string; repo_id: string; variant: string; model: string; progress: { percent: number; bytes_total: number }; created_at: string }> }>('GET', '/api/v1/jobs?limit=100');
+  if (flags.json) {
+    flags.print(JSON.stringify(result, null, 2));
+    return;
+  }
+  flags.print(formatTable(['ID', 'KIND', 'STATUS', 'REPO', 'VARIANT', 'MODEL', 'DONE', 'SIZE', 'CREATED'], result.jobs.map((j) => [j.id.slice(0, 8), j.kind, j.status, j.repo_id, j.variant, j.model, `${j.progress.percent}%`, formatBytes(j.progress.bytes_total), j.created_at.slice(0, 19)])));
 }
 
 function need(args: string[], count: number, usage: string): void {
@@ -134,6 +149,10 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
         once: { type: 'boolean', default: false },
         reason: { type: 'string' },
         metric: { type: 'string' },
+        force: { type: 'boolean', default: false },
+        repair: { type: 'boolean', default: false },
+        variant: { type: 'string' },
+        revision: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -165,8 +184,8 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
         await importModel(flags, args[0], args[1]);
         return 0;
       case 'rm':
-        need(args, 1, 'rm NAME');
-        await remove(flags, args[0]);
+        need(args, 1, 'rm NAME [--force]');
+        await remove(flags, args[0], parsed.values.force ?? false);
         return 0;
       case 'ps':
         await runtimeCommands.ps(context, parsed.values.all ?? false);
@@ -216,6 +235,20 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
         need(args, 1, 'compare NAME V1 V2... [--metric NAME]');
         await registryCommands.compare(context, args[0], args.slice(1), parsed.values.metric);
         return 0;
+      case 'pull':
+        return await pull(context, args[0], {
+          variant: parsed.values.variant,
+          revision: parsed.values.revision,
+          name: parsed.values.name,
+          force: parsed.values.force ?? false,
+          tty: process.stdout.isTTY === true,
+        });
+      case 'jobs':
+        await jobs(flags);
+        return 0;
+      case 'validate':
+        need(args, 1, 'validate NAME [--repair]');
+        return await integrityCommands.validate(context, args[0], parsed.values.repair ?? false);
       case 'top':
         await monitorCommands.top(context, parsed.values.once ?? false);
         return 0;

@@ -15,6 +15,9 @@ import type { HardwareProbe } from '../monitor/hardware-profile.ts';
 import type { RegistryService } from '../registry/registry-service.ts';
 import type { EventBus } from '../registry/event-bus.ts';
 import type { WebhookService } from '../registry/webhooks.ts';
+import type { VersionRepairer } from '../hub/integrity.ts';
+import type { DownloadJobs } from '../hub/download-jobs.ts';
+import type { HubClient } from '../hub/hub-client.ts';
 
 export interface ServerState {
   /** False until start-up work (migrations, demo models) is done; /health/ready answers 503 until then. */
@@ -40,6 +43,12 @@ export interface HangarContext {
   registry: RegistryService;
   bus: EventBus;
   webhooks: WebhookService;
+  /** Fetches damaged files of hub-downloaded versions again (validate ?repair=true); absent: repair is refused. */
+  repairer?: VersionRepairer;
+  /** Hub download and repair jobs. */
+  jobs: DownloadJobs;
+  /** A hub client for the current HF_ENDPOINT / HF_TOKEN (settings may change live). */
+  hub: () => HubClient;
   logger: Logger;
   state: ServerState;
   /** Epoch ms when the server started. */

@@ -6,7 +6,7 @@ const MODEL_PREFIXES = ['/api/v1/models/', '/models/'];
 /** Words that follow a model name in a path: `/models/{name}/load`, `/models/{name}/versions/3`… */
 const ACTION_SEGMENTS = new Set([
   'load', 'unload', 'reload', 'status', 'metrics', 'versions', 'promote', 'production', 'compare',
-  'deployment-history', 'rollback', 'aliases', 'validate', 'events',
+  'deployment-history', 'rollback', 'aliases', 'validate', 'events', 'integrity',
 ]);
 
 /** Collection routes whose remainder is a single name: `/api/v1/models/status/{name}`, `/validate/{name}`, `/info/{repo}`. */

@@ -6,12 +6,13 @@ import { isUniqueViolation, likeEscaped } from '../db/sql-helpers.ts';
 import type { Database, ModelRow, ModelVersionRow } from '../db/schema.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import { SerialLock } from '../store/serial-lock.ts';
-import { detectArtifact } from '../store/detect-format.ts';
+import { detectArtifact, type DetectedArtifact } from '../store/detect-format.ts';
 import { InvalidInput, NotFound } from '../errors.ts';
 import { isVersionNumber, parseModelRef } from './model-name.ts';
 import { recordAuditEvent, type ActionContext } from './audit.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
-import { toModelSummary, toVersionInfo } from './model-rows.ts';
+import { toVersionInfo } from './model-rows.ts';
+import { summarizeModels } from './model-summaries.ts';
 import type { DeleteResult, ModelDetail, ModelListQuery, ModelSummary, VersionInfo, VersionManifest } from '../schemas/models.ts';
 
 export interface ImportOptions {
@@ -79,30 +80,51 @@ export class ModelCatalog {
         const blob = await this.store.putFile(file.absolutePath);
         stored.push({ path: file.path, size_bytes: blob.sizeBytes, sha256: blob.sha256 });
       }
-      const manifest: VersionManifest = { entry: artifact.entry, files: stored };
-      const { embedding_length, layer_count, vocab_size, extra } = artifact.metadata;
-      const metadata = { ...extra, embedding_length, layer_count, vocab_size, ...(options.metadata ?? {}) };
-      const source = { ...(options.source ?? { kind: 'local', path: sourcePath }), ...(options.lineage ?? {}) };
-      const { model, version } = await this.commitVersion(ref.name, ref.ref, options, context, {
-        format: artifact.format,
-        size_bytes: totalBytes,
-        architecture: artifact.metadata.architecture,
-        parameter_count: artifact.metadata.parameter_count,
-        context_length: artifact.metadata.context_length,
-        quantization: artifact.metadata.quantization,
-        manifest: JSON.stringify(manifest),
-        metadata: JSON.stringify(metadata),
-        source: JSON.stringify(source),
-        metrics: JSON.stringify(options.metrics ?? {}),
-        parameters: JSON.stringify(options.parameters ?? {}),
-        feature_names: JSON.stringify(options.feature_names ?? []),
-        training: JSON.stringify(options.training ?? {}),
-      });
-      await this.store.writeManifest(model.id, version.version, { model: model.name, version: version.version, format: version.format, ...manifest, metadata, source });
-      await this.store.materializeSnapshot(model.id, version.version, stored);
-      this.events?.publish({ type: 'version.created', model: model.name, version: version.version, data: { format: version.format, size_bytes: version.size_bytes, alias: ref.ref ?? null, source } });
-      return toVersionInfo(model, version, ref.ref ? [ref.ref] : []);
+      return this.commitStoredVersion(options, context, artifact, stored, { kind: 'local', path: sourcePath });
     });
+  }
+
+  /** Runs `fn` while no blob can be garbage-collected (adopting downloaded blobs, then committing their version). */
+  runLocked<T>(fn: () => Promise<T>): Promise<T> {
+    return this.storeLock.run(fn);
+  }
+
+  /**
+   * Records a version whose blobs are already in the store, writes its manifest and snapshot, and announces it.
+   * Callers hold `runLocked` so the blobs cannot vanish before the version references them.
+   */
+  async commitStoredVersion(
+    options: Omit<ImportOptions, 'path'> & { quantization?: string | null },
+    context: ActionContext,
+    artifact: Pick<DetectedArtifact, 'format' | 'entry' | 'metadata'>,
+    stored: VersionManifest['files'],
+    defaultSource: Record<string, unknown>,
+  ): Promise<VersionInfo> {
+    const ref = parseModelRef(options.name);
+    const totalBytes = stored.reduce((sum, f) => sum + f.size_bytes, 0);
+    const manifest: VersionManifest = { entry: artifact.entry, files: stored };
+    const { embedding_length, layer_count, vocab_size, extra } = artifact.metadata;
+    const metadata = { ...extra, embedding_length, layer_count, vocab_size, ...(options.metadata ?? {}) };
+    const source = { ...(options.source ?? defaultSource), ...(options.lineage ?? {}) };
+    const { model, version } = await this.commitVersion(ref.name, ref.ref, { ...options, path: '' }, context, {
+      format: artifact.format,
+      size_bytes: totalBytes,
+      architecture: artifact.metadata.architecture,
+      parameter_count: artifact.metadata.parameter_count,
+      context_length: artifact.metadata.context_length,
+      quantization: options.quantization ?? artifact.metadata.quantization,
+      manifest: JSON.stringify(manifest),
+      metadata: JSON.stringify(metadata),
+      source: JSON.stringify(source),
+      metrics: JSON.stringify(options.metrics ?? {}),
+      parameters: JSON.stringify(options.parameters ?? {}),
+      feature_names: JSON.stringify(options.feature_names ?? []),
+      training: JSON.stringify(options.training ?? {}),
+    });
+    await this.store.writeManifest(model.id, version.version, { model: model.name, version: version.version, format: version.format, ...manifest, metadata, source });
+    await this.store.materializeSnapshot(model.id, version.version, stored);
+    this.events?.publish({ type: 'version.created', model: model.name, version: version.version, data: { format: version.format, size_bytes: version.size_bytes, alias: ref.ref ?? null, source } });
+    return toVersionInfo(model, version, ref.ref ? [ref.ref] : []);
   }
 
   private async commitVersion(
@@ -190,54 +212,13 @@ export class ModelCatalog {
     if (query.page_token) page = page.where('name', '>', String(decodePageToken(query.page_token, ['name'] as const).name));
     const rows = await page.orderBy('name').limit(limit + 1).execute();
     const models = rows.slice(0, limit);
-    const summaries = await this.summarize(this.db, models);
+    const summaries = await summarizeModels(this.db, models);
     const last = models.at(-1);
     return {
       models: summaries,
       total: Number(totalRow?.count ?? 0),
       next_page_token: rows.length > limit && last ? encodePageToken({ name: last.name }) : null,
     };
-  }
-
-  private async summarize(db: Executor, models: ModelRow[]): Promise<ModelSummary[]> {
-    if (models.length === 0) return [];
-    const ids = models.map((m) => m.id);
-    const stats = await db
-      .selectFrom('model_versions')
-      .select((eb) => ['model_id', eb.fn.countAll().as('count'), eb.fn.max('version').as('latest')])
-      .where('model_id', 'in', ids)
-      .groupBy('model_id')
-      .execute();
-    const production = await db
-      .selectFrom('model_aliases')
-      .innerJoin('model_versions', 'model_versions.id', 'model_aliases.version_id')
-      .select(['model_aliases.model_id', 'model_versions.version'])
-      .where('model_aliases.model_id', 'in', ids)
-      .where('model_aliases.alias', '=', PRODUCTION_ALIAS)
-      .execute();
-    const statsById = new Map(stats.map((s) => [s.model_id, { count: Number(s.count), latest: s.latest === null ? null : Number(s.latest) }]));
-    const productionById = new Map(production.map((p) => [p.model_id, p.version]));
-    const currentKeys = models.map((m) => ({ id: m.id, version: productionById.get(m.id) ?? statsById.get(m.id)?.latest ?? null }));
-    const wanted = currentKeys.filter((k) => k.version !== null);
-    const currentRows = wanted.length
-      ? await db
-          .selectFrom('model_versions')
-          .selectAll()
-          .where((eb) => eb.or(wanted.map((k) => eb.and([eb('model_id', '=', k.id), eb('version', '=', k.version as number)]))))
-          .execute()
-      : [];
-    const currentById = new Map(currentRows.map((r) => [r.model_id, r]));
-    return models.map((m) =>
-      toModelSummary(
-        m,
-        {
-          versionCount: statsById.get(m.id)?.count ?? 0,
-          latestVersion: statsById.get(m.id)?.latest ?? null,
-          productionVersion: productionById.get(m.id) ?? null,
-        },
-        currentById.get(m.id),
-      ),
-    );
   }
 
   private async findModel(db: Executor, name: string): Promise<ModelRow> {
@@ -271,7 +252,7 @@ export class ModelCatalog {
   async getModel(nameRef: string): Promise<ModelDetail> {
     const ref = parseModelRef(nameRef);
     const model = await this.findModel(this.db, ref.name);
-    const [summary] = await this.summarize(this.db, [model]);
+    const [summary] = await summarizeModels(this.db, [model]);
     const rows = await this.db
       .selectFrom('model_versions')
       .selectAll()

@@ -17,6 +17,7 @@ import { estimateLoadBytes, estimateVramBytes, gpuBudgetBytes, insufficientMemor
 import { describeExit, RunnerCrashed, type RunnerExit, type RunnerProcess, type StartRunner } from './runner-process.ts';
 import { RunnerLauncher, type LoadPlan } from './runner-launcher.ts';
 import type { MeasurementStore } from './measurements.ts';
+import { readStoredShapeOrNull } from '../store/memory-estimate.ts';
 import type { Backend } from './protocol.ts';
 
 export interface RuntimeEvent {
@@ -35,6 +36,8 @@ export interface ModelRuntimeOptions {
   logger: Logger;
   /** What spawns runners (default: real child processes). */
   startRunner?: StartRunner;
+  /** Refuses versions that failed validation or lack files (src/hub/integrity.ts); none: no check. */
+  integrity?: { assertLoadable(resolved: ResolvedVersion): Promise<void> };
 }
 
 const DRAIN_POLL_MS = 10;
@@ -131,6 +134,7 @@ export class ModelRuntime extends EventEmitter<{ event: [RuntimeEvent] }> {
   /** Resolves what a load means now: version, concrete options, backend and device. */
   private async plan(ref: string, options: LoadOptions): Promise<LoadPlan> {
     const resolved = await this.o.catalog.resolve(ref);
+    await this.o.integrity?.assertLoadable(resolved);
     const resolvedOptions = this.resolveOptions(options);
     const backend = backendOf(resolved.version.format);
     const choice = chooseDevice(resolvedOptions.requestedDevice, resolvedOptions.gpuIndex, backend, await this.o.gpus.query());
@@ -190,7 +194,7 @@ export class ModelRuntime extends EventEmitter<{ event: [RuntimeEvent] }> {
   }
 
   /** Evicts idle models (expired keep-alive first, then least recently used) until the load fits RAM and, on a GPU, VRAM. */
-  private async makeRoom(name: string, { resolved, backend, choice }: LoadPlan, protect: Set<string>): Promise<void> {
+  private async makeRoom(name: string, { resolved, resolvedOptions, backend, choice }: LoadPlan, protect: Set<string>): Promise<void> {
     const measured = await this.o.measurements.peak(resolved.version.id, choice.device);
     const others = [...this.deployments.values()].filter((d) => d.name !== name && d.runner?.isAlive && (d.state === 'loaded' || d.state === 'unloading'));
     const asResident = (d: Deployment, memoryBytes: number): ResidentModel => ({
@@ -202,7 +206,8 @@ export class ModelRuntime extends EventEmitter<{ event: [RuntimeEvent] }> {
       expiresAt: d.expiresAt,
     });
     const maxLoaded = this.config.memory.max_loaded_models;
-    const need = estimateLoadBytes({ backend, artifactBytes: resolved.version.size_bytes, measuredBytes: measured?.rssBytes });
+    const shape = measured ? null : await readStoredShapeOrNull(this.o.catalog.versionPath(resolved), resolved.version);
+    const need = estimateLoadBytes({ backend, artifactBytes: resolved.version.size_bytes, measuredBytes: measured?.rssBytes, shape, contextSize: resolvedOptions.contextSize, parallel: resolvedOptions.parallel });
     const budget = this.ramBudgetBytes();
     const plan = planEviction({ neededBytes: need.bytes, budgetBytes: budget, resident: others.map((d) => asResident(d, d.memoryBytes())), maxLoadedModels: maxLoaded, now: Date.now() });
     if (!plan.fits) throw insufficientMemory(name, 'cpu', need, plan, budget, maxLoaded);

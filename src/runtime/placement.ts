@@ -1,29 +1,41 @@
 // Placement policy: how much memory a load needs, and which idle models to evict to make room (pure functions).
 import type { Backend } from './protocol.ts';
 import { HangarError } from '../errors.ts';
+import { estimateMemory, type ModelShape } from '../store/memory-estimate.ts';
 
 export const MIB = 1024 * 1024;
-
-/**
- * A runner is a Node.js process with its runtime loaded before any weights: measured on the tiny demo
- * models at about 290 MiB (transformers.js + onnxruntime) and 165 MiB (node-llama-cpp). Weights then
- * cost roughly their file size (llama.cpp maps them; onnxruntime copies them once into its arena), plus
- * working buffers.
- */
-const RUNNER_BASE_BYTES: Record<Backend, number> = { onnx: 290 * MIB, llamacpp: 165 * MIB };
-const WEIGHT_FACTOR: Record<Backend, number> = { onnx: 1.5, llamacpp: 1.1 };
 
 export interface EstimateInput {
   backend: Backend;
   artifactBytes: number;
   /** Peak RSS measured the last time this version was loaded, if ever. */
   measuredBytes?: number | null;
+  /** The model's shape (GGUF header / config.json), when it could be read; without it the weights are the artifact's size and KV/compute are unknown. */
+  shape?: ModelShape | null;
+  /** Context a llama.cpp load asks for (default: the runner's choice). */
+  contextSize?: number;
+  /** Parallel sequences of a llama.cpp context (each holds its own KV cache). */
+  parallel?: number;
 }
 
-/** Bytes a load is expected to take: the last measurement of this version, else size x backend factor + runner base. */
+/** Bytes a load is expected to take: the last measurement of this version, else the estimator (weights + KV cache + compute + runner). */
 export function estimateLoadBytes(input: EstimateInput): { bytes: number; source: 'measured' | 'estimated' } {
   if (input.measuredBytes && input.measuredBytes > 0) return { bytes: input.measuredBytes, source: 'measured' };
-  return { bytes: Math.round(RUNNER_BASE_BYTES[input.backend] + input.artifactBytes * WEIGHT_FACTOR[input.backend]), source: 'estimated' };
+  const format = input.backend === 'onnx' ? 'onnx' : 'gguf';
+  const shape: ModelShape = input.shape ?? {
+    format,
+    weightsBytes: input.artifactBytes,
+    layerCount: null,
+    embeddingLength: null,
+    headCount: null,
+    headCountKv: null,
+    contextLength: null,
+    vocabSize: null,
+    quantization: null,
+  };
+  // The ONNX runner ignores context_size (it takes inputs up to the model's longest), so only llama.cpp loads pass it on.
+  const contextSize = format === 'gguf' ? input.contextSize : undefined;
+  return { bytes: estimateMemory(shape, { contextSize, sequences: input.parallel }).total_bytes, source: 'estimated' };
 }
 
 export interface ResidentModel {

@@ -105,6 +105,11 @@ export const DeleteResult = Type.Object({
 });
 export type DeleteResult = Static<typeof DeleteResult>;
 
+export const DeleteQuery = Type.Object({
+  force: Type.Optional(Type.Boolean({ default: false, description: 'Unload the model (or version) first when it is loaded, instead of answering 409 model_loaded.' })),
+});
+export type DeleteQuery = Static<typeof DeleteQuery>;
+
 export const ModelNameParams = Type.Object({
   name: Type.String({ description: 'Model name, optionally name:ref. `/` may be sent as is or as %2F.' }),
 });

@@ -50,6 +50,7 @@ export class BlobStore {
     await fsp.mkdir(this.tmpDir, { recursive: true });
     await fsp.mkdir(path.join(this.root, 'snapshots'), { recursive: true });
     await fsp.mkdir(path.join(this.root, 'manifests'), { recursive: true });
+    await fsp.mkdir(this.downloadsDir, { recursive: true });
     // Leftovers of an interrupted copy are never referenced: clear them.
     for (const name of await fsp.readdir(this.tmpDir)) await fsp.rm(path.join(this.tmpDir, name), { recursive: true, force: true });
   }
@@ -119,8 +120,42 @@ export class BlobStore {
     }
   }
 
+  /**
+   * Moves a file already verified to hash to `sha256` (a finished download) into the store by rename.
+   * `replace` swaps out an existing blob of that digest (used when the stored copy is corrupt).
+   */
+  async adoptFile(file: string, sha256: string, options: { replace?: boolean } = {}): Promise<void> {
+    const target = this.blobPath(sha256);
+    if (fs.existsSync(target) && !options.replace) {
+      await fsp.rm(file, { force: true });
+      return;
+    }
+    await fsp.chmod(file, 0o444);
+    await fsp.rename(file, target);
+  }
+
+  /** Where unfinished downloads keep their partial files; outside tmp/ so they survive a restart. */
+  get downloadsDir(): string {
+    return path.join(this.root, 'downloads');
+  }
+
   async removeBlob(sha256: string): Promise<void> {
     await fsp.rm(this.blobPath(sha256), { force: true });
+  }
+
+  /**
+   * Moves a corrupt blob out of its digest name (into tmp, cleared at start-up) so the next
+   * putFile writes verified bytes under that name; returns where it went, or null when absent.
+   */
+  async quarantineBlob(sha256: string): Promise<string | null> {
+    const target = path.join(this.tmpDir, `${sha256}.${randomUUID()}.corrupt`);
+    try {
+      await fsp.rename(this.blobPath(sha256), target);
+      return target;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
   }
 
   /** Every digest present in the store. */

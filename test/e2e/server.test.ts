@@ -172,6 +172,8 @@ test('/openapi.json documents every registered route with a description and resp
   const documented = new Set(Object.entries(spec.body.paths).flatMap(([url, ops]) => Object.keys(ops).map((m) => `${m} ${url}`)));
   for (const route of server.app.registeredRoutes) {
     if (route.url.startsWith('/docs') || route.url === '/openapi.json' || route.method === 'HEAD' || route.method === 'OPTIONS') continue;
+    // @fastify/websocket hides WebSocket routes from OpenAPI (which cannot describe them); the README documents /api/v1/ws.
+    if (route.url === '/api/v1/ws') continue;
     assert.ok(documented.has(`${route.method.toLowerCase()} ${route.url.replace(/:([A-Za-z_]+)/g, '{$1}')}`), `${route.method} ${route.url} is in /openapi.json`);
   }
   const docs = await fetch(`${server.url}/docs`);

@@ -1,5 +1,67 @@
-// Placeholder route plugin (filled in by the hub issue's work).
+// Memory estimate route: GET /api/v1/models/estimate-memory (weights + KV cache + compute + runner, and which devices fit).
+import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { HangarContext } from '../context.ts';
+import { errorResponses } from '../../schemas/common.ts';
+import { EstimateMemoryQuery, EstimateMemoryResponse } from '../../schemas/estimate.ts';
+import { estimateResponse, readStoredShape, type DeviceBudget, type ModelShape } from '../../store/memory-estimate.ts';
+import { gpuBudgetBytes, MIB } from '../../runtime/placement.ts';
+import { MeasurementStore } from '../../runtime/measurements.ts';
+import { InvalidInput } from '../../errors.ts';
 
-export default async function estimateRoutes(_app: FastifyInstance, _ctx: HangarContext): Promise<void> {}
+/**
+ * Where a model of this format could be loaded, with each budget: the CPU (memory.ram_budget_mb, free = budget less what
+ * loaded runners use, capped by the OS's available memory) and, for GGUF, each GPU (gpuBudgetBytes); the ONNX runner is CPU-only.
+ */
+export async function deviceBudgets(ctx: HangarContext, format: ModelShape['format']): Promise<DeviceBudget[]> {
+  const running = [...ctx.runtime.deployments.values()].filter((d) => d.runner?.isAlive);
+  const ramBudget = ctx.runtime.ramBudgetBytes();
+  const ramUsed = running.reduce((sum, d) => sum + d.memoryBytes(), 0);
+  const devices: DeviceBudget[] = [{ device: 'cpu', budget_bytes: ramBudget, free_bytes: Math.max(0, Math.min(ramBudget - ramUsed, os.freemem())) }];
+  if (format !== 'gguf') return devices;
+  const query = await ctx.gpus.query().catch(() => null);
+  for (const gpu of query?.gpus ?? []) {
+    const own = running.filter((d) => d.device === 'gpu' && d.gpuIndex === gpu.index).reduce((sum, d) => sum + (d.runner?.memory.vramBytes ?? 0), 0);
+    const budget = gpuBudgetBytes(gpu, ctx.settings.current.memory.vram_budget_mb, own);
+    devices.push({ device: `gpu_${gpu.index}`, budget_bytes: budget, free_bytes: Math.max(0, Math.min(budget - own, gpu.memoryFreeMb * MIB)) });
+  }
+  return devices;
+}
+
+/** The estimate for a model in the local catalog (`name`, `name:version`, `name:alias`); 404 model_not_found otherwise. */
+export async function estimateLocal(ctx: HangarContext, query: EstimateMemoryQuery): Promise<EstimateMemoryResponse> {
+  const resolved = await ctx.catalog.resolve(query.model);
+  const { version } = resolved;
+  if (query.variant !== undefined && query.variant.toLowerCase() !== (version.quantization ?? '').toLowerCase()) {
+    throw new InvalidInput(
+      `${resolved.model.name} version ${version.version} is ${version.quantization ?? 'of unknown quantization'}, not ${query.variant}; leave variant out or name that version`,
+      { model: resolved.model.name, version: version.version, variant: query.variant, quantization: version.quantization },
+      'invalid_variant',
+    );
+  }
+  const shape = await readStoredShape(await ctx.catalog.versionPath(resolved), version);
+  const measured = await new MeasurementStore(ctx.database.db).peak(version.id, 'cpu');
+  return estimateResponse(shape, query.context_size, await deviceBudgets(ctx, shape.format), {
+    model: resolved.model.name,
+    version: version.version,
+    source: 'local',
+    measured_peak_rss_bytes: measured?.rssBytes ?? null,
+    sequences: ctx.settings.current.runtime.parallel,
+  });
+}
+
+export default async function estimateRoutes(app: FastifyInstance, ctx: HangarContext): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  r.get('/api/v1/models/estimate-memory', {
+    config: { role: 'viewer' },
+    schema: {
+      tags: ['models'],
+      description:
+        'Memory a load of `model` would take: weights, KV cache for the context (2 x layers x context x KV heads x head size x 2 bytes), compute buffers and the runner process, their total, and whether it fits each device\'s budget. Also the peak RSS measured at its last load, if any.',
+      querystring: EstimateMemoryQuery,
+      response: { 200: EstimateMemoryResponse, ...errorResponses(400, 404) },
+    },
+  }, async (request) => estimateLocal(ctx, request.query));
+}

@@ -3,8 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { HangarContext } from '../context.ts';
 import { errorResponses } from '../../schemas/common.ts';
-import { DeleteResult, ImportRequest, ModelDetail, ModelList, ModelListQuery, ModelNameParams, VersionInfo } from '../../schemas/models.ts';
+import { DeleteQuery, DeleteResult, ImportRequest, ModelDetail, ModelList, ModelListQuery, ModelNameParams, VersionInfo } from '../../schemas/models.ts';
 import { actionContext } from '../request-context.ts';
+import { releaseForDelete } from '../../runtime/release-for-delete.ts';
 
 export default async function modelRoutes(app: FastifyInstance, ctx: HangarContext): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -46,9 +47,16 @@ export default async function modelRoutes(app: FastifyInstance, ctx: HangarConte
     config: { role: 'admin', audit: 'model.delete' },
     schema: {
       tags: ['models'],
-      description: 'Deletes a model (or, with `name:ref`, one version) and the stored files no other version uses.',
+      description: 'Deletes a model (or, with `name:ref`, one version) and the stored files no other version uses. 409 model_loaded while it is loaded; `?force=true` unloads it first.',
       params: ModelNameParams,
-      response: { 200: DeleteResult, ...errorResponses(400, 404) },
+      querystring: DeleteQuery,
+      response: { 200: DeleteResult, ...errorResponses(400, 404, 409) },
     },
-  }, async (request) => ctx.catalog.deleteModel(request.params.name, actionContext(request)));
+  }, async (request) => {
+    await releaseForDelete(ctx.runtime, ctx.catalog, request.params.name, request.query.force ?? false);
+    const result = await ctx.catalog.deleteModel(request.params.name, actionContext(request));
+    // A whole model going away takes its unfinished downloads (and their partial files) with it.
+    if (!request.params.name.includes(':')) await ctx.jobs.cancelForModel(request.params.name);
+    return result;
+  });
 }

@@ -1,0 +1,338 @@
+// Download jobs: accept, queue, run, pause, cancel and resume hub downloads; progress events; a new version at the end.
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { ModelCatalog } from '../registry/catalog.ts';
+import type { BlobStore } from '../store/blob-store.ts';
+import type { ActionContext } from '../registry/audit.ts';
+import type { EventSink } from '../registry/catalog.ts';
+import { parseModelRef } from '../registry/model-name.ts';
+import { Conflict, HangarError } from '../errors.ts';
+import { assertRepoId, type HubClient } from './hub-client.ts';
+import { chooseVariant, listVariants } from './variants.ts';
+import { DownloadManager, DownloadStopped } from './download-manager.ts';
+import type { DownloadTuning } from './file-download.ts';
+import { JobStore, toJobInfo, ACTIVE_STATUSES, type JobFile, type JobInfo, type JobPlan, type JobRequest, type StoredJob } from './job-store.ts';
+import { importDownloadedVersion, adoptFiles, type FinishedFile } from './hub-import.ts';
+import { ProgressTracker } from './progress.ts';
+
+export interface DownloadRequest {
+  repo_id: string;
+  revision?: string;
+  variant?: string;
+  name?: string;
+  force_redownload?: boolean;
+}
+
+/** Messages on the job stream (SSE and WebSocket), named as seed 004 names them. */
+export interface JobMessage {
+  type: 'download_progress' | 'download_completed' | 'download_failed' | 'download_paused' | 'download_cancelled';
+  job_id: string;
+  at: string;
+  job: JobInfo;
+  speed_bps: number;
+  eta_s: number | null;
+}
+
+export interface DownloadJobsOptions {
+  store: JobStore;
+  catalog: ModelCatalog;
+  blobs: BlobStore;
+  hub: () => HubClient;
+  tuning: () => DownloadTuning & { maxConcurrentJobs: number };
+  bus?: EventSink;
+  logger: Logger;
+}
+
+interface Running {
+  controller: AbortController;
+  done: Promise<void>;
+  tracker: ProgressTracker;
+}
+
+/** Files of a download fetched at once (each may itself use parallel byte ranges). */
+const FILES_AT_ONCE = 2;
+
+export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
+  private readonly options: DownloadJobsOptions;
+  readonly manager: DownloadManager;
+  private readonly running = new Map<string, Running>();
+  private stopped = false;
+  private pumping: Promise<void> = Promise.resolve();
+
+  constructor(options: DownloadJobsOptions) {
+    super();
+    this.setMaxListeners(0);
+    this.options = options;
+    this.manager = new DownloadManager({
+      dir: options.blobs.downloadsDir,
+      tuning: () => options.tuning(),
+      headers: () => options.hub().headers(),
+    });
+  }
+
+  /** Re-queues jobs a previous server left running and starts the queue. */
+  async start(): Promise<void> {
+    const requeued = await this.options.store.requeueInterrupted();
+    if (requeued) this.options.logger.info({ requeued }, 'resuming interrupted downloads');
+    this.pump();
+  }
+
+  /** Accepts a download: checks the repo, variant and free disk now, then queues it (or joins an identical active job). */
+  async submit(input: DownloadRequest, context: ActionContext): Promise<{ job: JobInfo; deduplicated: boolean }> {
+    assertRepoId(input.repo_id);
+    const request: JobRequest = {
+      repo_id: input.repo_id,
+      revision: input.revision ?? 'main',
+      variant: input.variant ?? null,
+      name: input.name ?? input.repo_id,
+      force_redownload: input.force_redownload ?? false,
+    };
+    parseModelRef(request.name);
+    const key = JSON.stringify(['download', request.repo_id, request.revision, request.variant?.toLowerCase() ?? null, request.name, request.force_redownload]);
+    const existing = await this.options.store.findActive(key);
+    if (existing) {
+      if (existing.status === 'paused') await this.resume(existing.id);
+      return { job: toJobInfo(await this.options.store.get(existing.id)), deduplicated: true };
+    }
+    const hub = this.options.hub();
+    const snapshot = await hub.repo(request.repo_id, request.revision);
+    const variant = chooseVariant(listVariants(snapshot.files), request.variant ?? undefined, request.repo_id);
+    const byPath = new Map(snapshot.files.map((f) => [f.path, f]));
+    const files: JobFile[] = [];
+    for (const filePath of variant.files) {
+      const file = byPath.get(filePath);
+      if (!file) continue;
+      const present = !request.force_redownload && file.sha256 !== null && (await this.options.blobs.hasBlob(file.sha256));
+      files.push({ path: file.path, size_bytes: file.size_bytes, sha256: file.sha256, git_oid: file.git_oid, bytes_done: present ? file.size_bytes : 0, status: present ? 'present' : 'pending' });
+    }
+    const plan: JobPlan = { commit_sha: snapshot.commit_sha, variant: variant.id, quantization: variant.quantization, format: variant.format, entry: variant.entry, files, bytes_fetched: 0, retries: 0 };
+    await this.assertDiskSpace(files);
+    const job = await this.options.store.insert('download', request, plan, key, context.actor);
+    this.pump();
+    return { job: toJobInfo(job), deduplicated: false };
+  }
+
+  /** Queues a repair: re-fetches `files` of a hub version and replaces their blobs; resolves when it ends. */
+  async repair(request: JobRequest, plan: JobPlan, context: ActionContext): Promise<StoredJob> {
+    await this.assertDiskSpace(plan.files);
+    const job = await this.options.store.insert('repair', request, plan, JSON.stringify(['repair', request.version_id, Date.now()]), context.actor);
+    this.pump();
+    return new Promise((resolve) => {
+      const listener = (message: JobMessage) => {
+        if (message.job_id !== job.id || message.type === 'download_progress') return;
+        this.off('message', listener);
+        void this.options.store.get(job.id).then(resolve);
+      };
+      this.on('message', listener);
+    });
+  }
+
+  private async assertDiskSpace(files: JobFile[]): Promise<void> {
+    let needed = 0;
+    for (const file of files) if (file.status === 'pending') needed += await this.manager.remainingBytes({ url: '', ...file });
+    await this.options.blobs.assertFreeSpace(needed);
+  }
+
+  async get(id: string): Promise<JobInfo> {
+    return toJobInfo(await this.options.store.get(id));
+  }
+
+  async list(query: { status?: string; kind?: string; limit?: number; before?: string }): Promise<JobInfo[]> {
+    return (await this.options.store.list({ ...query, limit: query.limit ?? 100 })).map(toJobInfo);
+  }
+
+  /** Live speed and ETA of a running job (zero / null otherwise). */
+  rate(id: string): { speed_bps: number; eta_s: number | null } {
+    return this.running.get(id)?.tracker.rate() ?? { speed_bps: 0, eta_s: null };
+  }
+
+  async pause(id: string): Promise<JobInfo> {
+    const job = await this.options.store.get(id);
+    if (job.status === 'paused') return toJobInfo(job);
+    if (!ACTIVE_STATUSES.includes(job.status)) throw new Conflict(`Job ${id} is ${job.status}`, { job_id: id, status: job.status }, 'job_finished');
+    const running = this.running.get(id);
+    if (running) {
+      running.controller.abort(new DownloadStopped('pause'));
+      await running.done;
+    } else {
+      await this.options.store.update(id, { status: 'paused' });
+      this.emitMessage('download_paused', await this.options.store.get(id));
+    }
+    return this.get(id);
+  }
+
+  async resume(id: string): Promise<JobInfo> {
+    const job = await this.options.store.get(id);
+    if (job.status !== 'paused') {
+      if (ACTIVE_STATUSES.includes(job.status)) return toJobInfo(job);
+      throw new Conflict(`Job ${id} is ${job.status}; start a new download`, { job_id: id, status: job.status }, 'job_finished');
+    }
+    await this.options.store.update(id, { status: 'queued' });
+    this.pump();
+    return this.get(id);
+  }
+
+  /** Cancels an active job and deletes its partial files (those no other job is fetching). */
+  async cancel(id: string): Promise<JobInfo> {
+    const job = await this.options.store.get(id);
+    if (!ACTIVE_STATUSES.includes(job.status)) throw new Conflict(`Job ${id} is already ${job.status}`, { job_id: id, status: job.status }, 'job_finished');
+    const running = this.running.get(id);
+    if (running) {
+      running.controller.abort(new DownloadStopped('cancel'));
+      await running.done;
+    } else {
+      await this.options.store.update(id, { status: 'cancelled', finished: true });
+      await this.discardPartials(job);
+      this.emitMessage('download_cancelled', await this.options.store.get(id));
+    }
+    return this.get(id);
+  }
+
+  /** Cancels the active downloads that would create versions of `name` (its deletion frees their partial files). */
+  async cancelForModel(name: string): Promise<number> {
+    const active = [];
+    for (const status of ACTIVE_STATUSES) active.push(...(await this.options.store.list({ status, limit: 1000 })));
+    const targets = active.filter((j) => j.kind === 'download' && parseModelRef(j.request.name).name === name);
+    for (const job of targets) await this.cancel(job.id).catch(() => undefined);
+    return targets.length;
+  }
+
+  /** Stops running downloads for shutdown; they stay queued and resume at the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const running of this.running.values()) running.controller.abort(new DownloadStopped('shutdown'));
+    await Promise.all([...this.running.values()].map((r) => r.done));
+    await this.pumping.catch(() => undefined);
+  }
+
+  private pump(): void {
+    this.pumping = this.pumping.then(async () => {
+      while (!this.stopped && this.running.size < this.options.tuning().maxConcurrentJobs) {
+        const next = await this.options.store.nextQueued(new Set(this.running.keys()));
+        if (!next) return;
+        this.launch(next);
+      }
+    }).catch((error: unknown) => this.options.logger.error({ err: error }, 'download queue failed'));
+  }
+
+  private launch(job: StoredJob): void {
+    const controller = new AbortController();
+    const tracker = new ProgressTracker(job.plan.files, job.request.force_redownload);
+    const entry: Running = { controller, tracker, done: Promise.resolve() };
+    this.running.set(job.id, entry);
+    entry.done = this.run(job, controller.signal, tracker).finally(() => {
+      this.running.delete(job.id);
+      this.pump();
+    });
+  }
+
+  private async run(job: StoredJob, signal: AbortSignal, tracker: ProgressTracker): Promise<void> {
+    const { store } = this.options;
+    await store.update(job.id, { status: 'running', started: job.row.started_at === null });
+    const plan = job.plan;
+    const hub = this.options.hub();
+    let lastEmit = 0;
+    let lastSave = Date.now();
+    const report = (force = false) => {
+      const now = Date.now();
+      plan.files = tracker.files();
+      if (force || now - lastEmit >= 100) {
+        lastEmit = now;
+        this.emitMessage('download_progress', { ...job, status: 'running', plan }, tracker);
+      }
+      if (now - lastSave >= 1000) {
+        lastSave = now;
+        void store.update(job.id, { plan }).catch(() => undefined);
+      }
+    };
+    const finished: FinishedFile[] = [];
+    try {
+      report(true);
+      const queue = plan.files.filter((f) => f.status !== 'present' && f.status !== 'stored');
+      for (const f of plan.files) {
+        if (f.status === 'present' || f.status === 'stored') finished.push({ path: f.path, sha256: f.sha256 as string, size_bytes: f.size_bytes, verifiedFile: null });
+      }
+      const worker = async () => {
+        for (let file = queue.shift(); file; file = queue.shift()) {
+          const current = file;
+          tracker.begin(current.path);
+          const result = await this.manager.fetch(
+            { url: hub.resolveUrl(job.request.repo_id, plan.commit_sha, current.path), path: current.path, size_bytes: current.size_bytes, sha256: current.sha256, git_oid: current.git_oid },
+            {
+              onProgress: (delta, resumed) => {
+                tracker.add(current.path, delta, resumed === true);
+                report();
+              },
+              onRetry: (info) => {
+                plan.retries++;
+                this.options.logger.warn({ job: job.id, ...info }, 'download retry');
+              },
+            },
+            signal,
+          );
+          plan.bytes_fetched += result.bytes_fetched;
+          tracker.complete(current.path);
+          finished.push({ path: current.path, sha256: result.sha256, size_bytes: current.size_bytes, verifiedFile: result.file });
+          report(true);
+        }
+      };
+      await Promise.all(Array.from({ length: FILES_AT_ONCE }, worker));
+      plan.files = tracker.files();
+      const result = await this.finish(job, plan, finished);
+      await store.update(job.id, { status: 'completed', plan, result, error: null, finished: true });
+      this.emitMessage('download_completed', await store.get(job.id), tracker);
+    } catch (error) {
+      plan.files = tracker.files();
+      await this.settle(job, plan, error);
+    }
+  }
+
+  private async finish(job: StoredJob, plan: JobPlan, files: FinishedFile[]): Promise<Record<string, unknown>> {
+    const ordered = plan.files.map((f) => files.find((d) => d.path === f.path)).filter((f): f is FinishedFile => f !== undefined);
+    const context = { actor: job.row.created_by };
+    if (job.kind === 'repair') {
+      await this.options.catalog.runLocked(() => adoptFiles(this.options.blobs, ordered, true));
+      return { version_id: job.request.version_id, repaired: ordered.map((f) => f.path) };
+    }
+    const version = await importDownloadedVersion(this.options.catalog, this.options.blobs, job.request, plan, ordered, this.options.hub().endpoint, context);
+    for (const f of plan.files) f.status = 'stored';
+    return { model: version.model, version: version.version, format: version.format, quantization: version.quantization, size_bytes: version.size_bytes };
+  }
+
+  private async settle(job: StoredJob, plan: JobPlan, error: unknown): Promise<void> {
+    const { store } = this.options;
+    const stop = error instanceof DownloadStopped ? error.reason : null;
+    if (stop === 'shutdown') {
+      await store.update(job.id, { status: 'queued', plan });
+      return;
+    }
+    if (stop === 'pause') {
+      await store.update(job.id, { status: 'paused', plan });
+      this.emitMessage('download_paused', await store.get(job.id));
+      return;
+    }
+    if (stop === 'cancel') {
+      await store.update(job.id, { status: 'cancelled', plan, finished: true });
+      await this.discardPartials(job);
+      this.emitMessage('download_cancelled', await store.get(job.id));
+      return;
+    }
+    const failure = error instanceof HangarError ? { code: error.code, message: error.message } : { code: 'download_failed', message: (error as Error).message };
+    this.options.logger.warn({ job: job.id, err: error }, 'download failed');
+    await store.update(job.id, { status: 'failed', plan, error: failure, finished: true });
+    this.emitMessage('download_failed', await store.get(job.id));
+  }
+
+  private async discardPartials(job: StoredJob): Promise<void> {
+    for (const file of job.plan.files) await this.manager.discard({ url: '', ...file });
+  }
+
+  private emitMessage(type: JobMessage['type'], job: StoredJob, tracker?: ProgressTracker): void {
+    const info = toJobInfo(job);
+    const rate = tracker?.rate() ?? { speed_bps: 0, eta_s: null };
+    this.emit('message', { type, job_id: job.id, at: new Date().toISOString(), job: info, ...rate });
+    if (type !== 'download_progress') {
+      this.options.bus?.publish({ type: type.replace('_', '.'), model: job.request.name, version: typeof job.result.version === 'number' ? job.result.version : null, data: { job_id: job.id, repo_id: job.request.repo_id, variant: job.plan.variant, error: info.error } });
+    }
+  }
+}

@@ -1,0 +1,216 @@
+// Persistence of background jobs: rows in the `jobs` table and their API form.
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database, JobRow } from '../db/schema.ts';
+import { NotFound } from '../errors.ts';
+
+export type JobKind = 'download' | 'repair';
+export type JobStatus = 'queued' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
+export const ACTIVE_STATUSES: JobStatus[] = ['queued', 'running', 'paused'];
+
+export interface JobRequest {
+  repo_id: string;
+  revision: string;
+  variant: string | null;
+  name: string;
+  force_redownload: boolean;
+  /** Repair jobs: the version whose files are replaced. */
+  version_id?: string;
+}
+
+export type FileStatus = 'pending' | 'downloading' | 'verified' | 'present' | 'stored';
+
+export interface JobFile {
+  path: string;
+  size_bytes: number;
+  sha256: string | null;
+  git_oid: string | null;
+  bytes_done: number;
+  status: FileStatus;
+}
+
+export interface JobPlan {
+  commit_sha: string;
+  variant: string;
+  quantization: string;
+  format: 'gguf' | 'onnx';
+  entry: string;
+  files: JobFile[];
+  /** Bytes received from the hub (resumed bytes and present files not counted). */
+  bytes_fetched: number;
+  retries: number;
+}
+
+export interface JobInfo {
+  id: string;
+  kind: JobKind;
+  status: JobStatus;
+  repo_id: string;
+  revision: string;
+  commit_sha: string;
+  variant: string;
+  quantization: string;
+  format: string;
+  model: string;
+  force_redownload: boolean;
+  progress: {
+    bytes_done: number;
+    bytes_total: number;
+    percent: number;
+    bytes_fetched: number;
+    retries: number;
+    files: JobFile[];
+  };
+  result: Record<string, unknown> | null;
+  error: { code: string; message: string } | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface StoredJob {
+  id: string;
+  kind: JobKind;
+  status: JobStatus;
+  request: JobRequest;
+  plan: JobPlan;
+  result: Record<string, unknown>;
+  error: { code: string; message: string } | null;
+  row: JobRow;
+}
+
+function parseError(text: string | null): { code: string; message: string } | null {
+  if (!text) return null;
+  try {
+    const parsed = JSON.parse(text) as { code?: string; message?: string };
+    return { code: String(parsed.code ?? 'error'), message: String(parsed.message ?? text) };
+  } catch {
+    return { code: 'error', message: text };
+  }
+}
+
+export function fromRow(row: JobRow): StoredJob {
+  return {
+    id: row.id,
+    kind: row.kind as JobKind,
+    status: row.status as JobStatus,
+    request: JSON.parse(row.request) as JobRequest,
+    plan: JSON.parse(row.progress) as JobPlan,
+    result: JSON.parse(row.result) as Record<string, unknown>,
+    error: parseError(row.error),
+    row,
+  };
+}
+
+export function toJobInfo(job: StoredJob): JobInfo {
+  const total = job.plan.files.reduce((sum, f) => sum + f.size_bytes, 0);
+  const done = job.plan.files.reduce((sum, f) => sum + Math.min(f.bytes_done, f.size_bytes), 0);
+  return {
+    id: job.id,
+    kind: job.kind,
+    status: job.status,
+    repo_id: job.request.repo_id,
+    revision: job.request.revision,
+    commit_sha: job.plan.commit_sha,
+    variant: job.plan.variant,
+    quantization: job.plan.quantization,
+    format: job.plan.format,
+    model: job.request.name,
+    force_redownload: job.request.force_redownload,
+    progress: {
+      bytes_done: done,
+      bytes_total: total,
+      percent: total === 0 ? 100 : Math.floor((done / total) * 1000) / 10,
+      bytes_fetched: job.plan.bytes_fetched,
+      retries: job.plan.retries,
+      files: job.plan.files,
+    },
+    result: Object.keys(job.result).length ? job.result : null,
+    error: job.error,
+    created_by: job.row.created_by,
+    created_at: job.row.created_at,
+    updated_at: job.row.updated_at,
+    started_at: job.row.started_at,
+    finished_at: job.row.finished_at,
+  };
+}
+
+export class JobStore {
+  private readonly db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.db = db;
+  }
+
+  async insert(kind: JobKind, request: JobRequest, plan: JobPlan, dedupeKey: string, actor: string): Promise<StoredJob> {
+    const now = new Date().toISOString();
+    const row: JobRow = {
+      id: randomUUID(),
+      kind,
+      status: 'queued',
+      dedupe_key: dedupeKey,
+      request: JSON.stringify(request),
+      progress: JSON.stringify(plan),
+      result: '{}',
+      error: null,
+      created_by: actor,
+      created_at: now,
+      updated_at: now,
+      started_at: null,
+      finished_at: null,
+    };
+    await this.db.insertInto('jobs').values(row).execute();
+    return fromRow(row);
+  }
+
+  async get(id: string): Promise<StoredJob> {
+    const row = await this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new NotFound(`Job ${id} not found`, { job_id: id }, 'job_not_found');
+    return fromRow(row);
+  }
+
+  async findActive(dedupeKey: string): Promise<StoredJob | null> {
+    const row = await this.db.selectFrom('jobs').selectAll().where('dedupe_key', '=', dedupeKey).where('status', 'in', ACTIVE_STATUSES).orderBy('created_at', 'desc').executeTakeFirst();
+    return row ? fromRow(row) : null;
+  }
+
+  async list(query: { status?: string; kind?: string; limit: number; before?: string }): Promise<StoredJob[]> {
+    let q = this.db.selectFrom('jobs').selectAll();
+    if (query.status) q = q.where('status', '=', query.status);
+    if (query.kind) q = q.where('kind', '=', query.kind);
+    if (query.before) q = q.where('created_at', '<', query.before);
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit).execute();
+    return rows.map(fromRow);
+  }
+
+  async nextQueued(exclude: Set<string>): Promise<StoredJob | null> {
+    const rows = await this.db.selectFrom('jobs').selectAll().where('status', '=', 'queued').orderBy('created_at').limit(exclude.size + 1).execute();
+    const row = rows.find((r) => !exclude.has(r.id));
+    return row ? fromRow(row) : null;
+  }
+
+  async update(id: string, fields: { status?: JobStatus; plan?: JobPlan; result?: Record<string, unknown>; error?: { code: string; message: string } | null; started?: boolean; finished?: boolean }): Promise<void> {
+    const now = new Date().toISOString();
+    await this.db
+      .updateTable('jobs')
+      .set({
+        updated_at: now,
+        ...(fields.status ? { status: fields.status } : {}),
+        ...(fields.plan ? { progress: JSON.stringify(fields.plan) } : {}),
+        ...(fields.result ? { result: JSON.stringify(fields.result) } : {}),
+        ...(fields.error !== undefined ? { error: fields.error ? JSON.stringify(fields.error) : null } : {}),
+        ...(fields.started ? { started_at: now } : {}),
+        ...(fields.finished ? { finished_at: now } : {}),
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Jobs a stopped or killed server left running go back to the queue. */
+  async requeueInterrupted(): Promise<number> {
+    const result = await this.db.updateTable('jobs').set({ status: 'queued', updated_at: new Date().toISOString() }).where('status', '=', 'running').executeTakeFirst();
+    return Number(result.numUpdatedRows ?? 0);
+  }
+}

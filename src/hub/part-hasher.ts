@@ -1,0 +1,126 @@
+// Writes downloaded parts into the partial file and hashes the file in order as bytes arrive (no pass after the download).
+import { createHash, type Hash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+
+export interface Digests {
+  sha256: string;
+  /** Git blob id, computed only for plain git files. */
+  gitOid: string | null;
+}
+
+interface Part {
+  start: number;
+  end: number;
+  done: number;
+}
+
+const READ_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Keeps a hash frontier: bytes arriving exactly at the frontier are hashed from memory; bytes of later parts
+ * are written first and hashed when the frontier reaches them (read back from the page cache). A resumed
+ * download re-reads what was already on disk once, at start.
+ */
+export class PartHasher {
+  private readonly handle: FileHandle;
+  private readonly parts: Part[];
+  private readonly size: number;
+  private readonly sha256: Hash = createHash('sha256');
+  private readonly sha1: Hash | null;
+  private frontier = 0;
+  private catching: Promise<void> | null = null;
+  private again = false;
+  private failure: Error | null = null;
+  private stopped = false;
+
+  constructor(handle: FileHandle, parts: Part[], size: number, gitBlob: boolean) {
+    this.handle = handle;
+    this.parts = [...parts].sort((a, b) => a.start - b.start);
+    this.size = size;
+    this.sha1 = gitBlob ? createHash('sha1').update(`blob ${size}\0`) : null;
+  }
+
+  /** Hashes whatever a resumed download already has on disk. */
+  start(): void {
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  async write(data: Buffer, position: number): Promise<void> {
+    let offset = 0;
+    while (offset < data.length) {
+      const { bytesWritten } = await this.handle.write(data, offset, data.length - offset, position + offset);
+      offset += bytesWritten;
+    }
+  }
+
+  /** Called after `data` is on disk at `at` and its part's `done` counts it. */
+  wrote(_part: Part, at: number, data: Buffer): void {
+    if (this.catching === null && at === this.frontier) {
+      this.update(data);
+    } else if (at + data.length > this.frontier) {
+      this.schedule();
+    }
+  }
+
+  /** Resolves with the digests once every byte of the file has been hashed. */
+  async finish(): Promise<Digests> {
+    this.schedule();
+    while (this.catching) await this.catching;
+    if (this.failure) throw this.failure;
+    if (this.frontier !== this.size) throw new Error(`hashed ${this.frontier} of ${this.size} bytes`);
+    return { sha256: this.sha256.digest('hex'), gitOid: this.sha1 ? this.sha1.digest('hex') : null };
+  }
+
+  private update(data: Buffer): void {
+    this.sha256.update(data);
+    this.sha1?.update(data);
+    this.frontier += data.length;
+  }
+
+  /** End of the bytes on disk that run contiguously from the frontier. */
+  private contiguousEnd(): number {
+    let end = this.frontier;
+    for (const part of this.parts) {
+      if (part.end <= end) continue;
+      if (part.start > end) break;
+      const written = part.start + part.done;
+      if (written <= end) break;
+      end = written;
+      if (written < part.end) break;
+    }
+    return end;
+  }
+
+  private schedule(): void {
+    if (this.catching) {
+      this.again = true;
+      return;
+    }
+    this.catching = this.catchUp().finally(() => {
+      this.catching = null;
+    });
+  }
+
+  private async catchUp(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        let end = this.contiguousEnd();
+        while (!this.stopped && this.frontier < end) {
+          const length = Math.min(READ_BYTES, end - this.frontier);
+          const buffer = Buffer.allocUnsafe(length);
+          const { bytesRead } = await this.handle.read(buffer, 0, length, this.frontier);
+          if (bytesRead <= 0) throw new Error('partial file shorter than its recorded progress');
+          this.update(buffer.subarray(0, bytesRead));
+          end = this.contiguousEnd();
+        }
+      } while (this.again && !this.stopped);
+    } catch (error) {
+      this.failure ??= error as Error;
+    }
+  }
+}

@@ -1,0 +1,151 @@
+// Variants of a hub repo: GGUF files by quantization, ONNX files by transformers.js dtype, and the files each one needs.
+import path from 'node:path';
+import { GGUF_QUANT_ORDER, parseGGUFQuantLabel, parseGgufShardFilename } from '@huggingface/gguf';
+import { onnxDtypeOfFile } from '../store/detect-format.ts';
+import { HangarError } from '../errors.ts';
+import type { HubFile } from './hub-client.ts';
+
+export interface Variant {
+  /** What a download names: `Q4_K_M`, `Q8_0`, `F16` (GGUF) or `fp32`, `fp16`, `q8`, `q4` (ONNX). */
+  id: string;
+  format: 'gguf' | 'onnx';
+  /** Recorded on the version: the GGUF quantization or the transformers.js dtype the runner loads. */
+  quantization: string;
+  /** Bits per weight, roughly (null when unknown). */
+  bits: number | null;
+  full_precision: boolean;
+  /** The weight files of this variant (several for sharded GGUFs or encoder/decoder ONNX). */
+  weight_files: string[];
+  /** Every file a download of this variant fetches (weights plus config and tokenizer files). */
+  files: string[];
+  size_bytes: number;
+  /** The file a runtime opens first. */
+  entry: string;
+  default: boolean;
+}
+
+const WEIGHT_EXTENSIONS = ['.gguf', '.onnx', '.onnx_data', '.safetensors', '.bin', '.pt', '.pth', '.h5', '.msgpack', '.ot', '.ckpt', '.tflite', '.mlmodel', '.npz'];
+/** Small companion files never needed to run a model. */
+const SKIPPED = new Set(['.gitattributes']);
+const FULL_PRECISION = new Set(['F32', 'F16', 'BF16', 'fp32', 'fp16']);
+const ONNX_BITS: Record<string, number> = { fp32: 32, fp16: 16, q8: 8, int8: 8, uint8: 8, q4: 4, q4f16: 4, bnb4: 4 };
+/** ONNX dtypes in preference order for a default download on a CPU: full precision first (transformers.js' own default). */
+const ONNX_DEFAULT_ORDER = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'];
+/** GGUF default: the 4/5-bit K quants users pick for CPUs, then 8-bit, then the rest by size. */
+const GGUF_DEFAULT_ORDER = ['Q4_K_M', 'Q5_K_M', 'Q8_0', 'Q4_0', 'Q6_K'];
+
+function isWeightFile(filePath: string): boolean {
+  const lower = filePath.toLowerCase();
+  return WEIGHT_EXTENSIONS.some((ext) => lower.endsWith(ext)) || /\.onnx\.data$|\.onnx_data_\d+$/.test(lower);
+}
+
+function ggufBits(quant: string): number | null {
+  if (quant === 'F32') return 32;
+  if (quant === 'F16' || quant === 'BF16') return 16;
+  const match = /^I?Q(\d)/.exec(quant);
+  return match ? Number(match[1]) : null;
+}
+
+/** Companion files a runtime may read: configs, tokenizers, licences, read-me; never other weights. */
+export function companionFiles(files: HubFile[]): HubFile[] {
+  return files.filter((f) => !isWeightFile(f.path) && !SKIPPED.has(path.posix.basename(f.path)));
+}
+
+function ggufVariants(files: HubFile[]): Variant[] {
+  const groups = new Map<string, HubFile[]>();
+  for (const file of files) {
+    if (!file.path.toLowerCase().endsWith('.gguf')) continue;
+    const base = path.posix.basename(file.path);
+    // mmproj files are vision projectors, not a variant of the language model.
+    if (base.toLowerCase().startsWith('mmproj')) continue;
+    const shard = parseGgufShardFilename(base);
+    const label = parseGGUFQuantLabel(shard ? shard.prefix : base) ?? path.posix.basename(base, '.gguf');
+    groups.set(label, [...(groups.get(label) ?? []), file]);
+  }
+  const small = companionFiles(files).map((f) => f.path);
+  return [...groups].map(([quant, group]) => {
+    const weights = group.map((f) => f.path).sort();
+    return {
+      id: quant,
+      format: 'gguf' as const,
+      quantization: quant,
+      bits: ggufBits(quant),
+      full_precision: FULL_PRECISION.has(quant),
+      weight_files: weights,
+      files: [...small, ...weights],
+      size_bytes: group.reduce((sum, f) => sum + f.size_bytes, 0),
+      entry: weights[0],
+      default: false,
+    };
+  });
+}
+
+function onnxVariants(files: HubFile[]): Variant[] {
+  const byDtype = new Map<string, HubFile[]>();
+  for (const file of files) {
+    if (!file.path.endsWith('.onnx')) continue;
+    const dtype = onnxDtypeOfFile(path.posix.basename(file.path));
+    if (!dtype) continue;
+    byDtype.set(dtype, [...(byDtype.get(dtype) ?? []), file]);
+  }
+  const small = companionFiles(files).map((f) => f.path);
+  return [...byDtype].map(([dtype, group]) => {
+    const weights: HubFile[] = [];
+    for (const model of group) {
+      weights.push(model);
+      // External weights next to the graph: `model.onnx_data`, `model.onnx.data`, `model.onnx_data_1`…
+      weights.push(...files.filter((f) => f.path !== model.path && f.path.startsWith(model.path) && /^(_data(_\d+)?|\.data)$/.test(f.path.slice(model.path.length))));
+    }
+    const paths = weights.map((f) => f.path).sort();
+    const entries = group.map((f) => f.path).sort();
+    return {
+      id: dtype,
+      format: 'onnx' as const,
+      quantization: dtype,
+      bits: ONNX_BITS[dtype] ?? null,
+      full_precision: FULL_PRECISION.has(dtype),
+      weight_files: paths,
+      files: [...small, ...paths],
+      size_bytes: weights.reduce((sum, f) => sum + f.size_bytes, 0),
+      entry: entries.find((p) => path.posix.basename(p).startsWith('model')) ?? entries[0],
+      default: false,
+    };
+  });
+}
+
+function rank(order: readonly string[], id: string, fallback: number): number {
+  const at = order.indexOf(id);
+  return at === -1 ? fallback : at;
+}
+
+/** Every runnable variant of a repo, largest first, with the default marked; GGUF wins when a repo has both. */
+export function listVariants(files: HubFile[]): Variant[] {
+  const gguf = ggufVariants(files);
+  const onnx = onnxVariants(files);
+  const quantOrder = GGUF_QUANT_ORDER.map(String);
+  gguf.sort((a, b) => rank(quantOrder, a.id, quantOrder.length) - rank(quantOrder, b.id, quantOrder.length) || b.size_bytes - a.size_bytes);
+  onnx.sort((a, b) => rank(ONNX_DEFAULT_ORDER, a.id, 99) - rank(ONNX_DEFAULT_ORDER, b.id, 99));
+  const pick = (list: Variant[], order: string[]) => [...list].sort((a, b) => rank(order, a.id, 99) - rank(order, b.id, 99))[0];
+  const chosen = gguf.length ? pick(gguf, GGUF_DEFAULT_ORDER) : onnx.length ? pick(onnx, ONNX_DEFAULT_ORDER) : undefined;
+  if (chosen) chosen.default = true;
+  return [...gguf, ...onnx];
+}
+
+/** The variant a download asked for (case-insensitive), or the default; 400 with the choices when absent. */
+export function chooseVariant(variants: Variant[], wanted: string | undefined, repoId: string): Variant {
+  if (variants.length === 0) {
+    throw new HangarError('unsupported_repo', 422, `${repoId} has no GGUF or ONNX weights Hangar can run`, { repo_id: repoId });
+  }
+  if (wanted === undefined) return variants.find((v) => v.default) ?? variants[0];
+  const normalized = wanted.trim().toLowerCase();
+  const found = variants.find((v) => v.id.toLowerCase() === normalized) ?? (normalized === 'q8' ? variants.find((v) => v.id === 'Q8_0') : undefined);
+  if (!found) {
+    const quantizedOnly = variants.every((v) => v.full_precision) ? ' (this repo has full-precision weights only; Hangar does not quantize)' : '';
+    throw new HangarError('unknown_variant', 400, `${repoId} has no variant "${wanted}"${quantizedOnly}; available: ${variants.map((v) => v.id).join(', ')}`, {
+      repo_id: repoId,
+      variant: wanted,
+      available: variants.map((v) => v.id),
+    });
+  }
+  return found;
+}

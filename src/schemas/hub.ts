@@ -1,0 +1,122 @@
+// Schemas of the hub routes: model info with variants, download requests and background jobs.
+import { Type, type Static } from 'typebox';
+import { Nullable } from './common.ts';
+
+const N = (description: string) => Nullable(Type.Number({ description }));
+
+export const RepoIdParams = Type.Object({
+  repo_id: Type.String({ minLength: 1, maxLength: 96, description: 'Hub repo id, `org/name` (`/` may be sent as is or as %2F).' }),
+});
+
+export const RevisionQuery = Type.Object({
+  revision: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._/-]+$', description: 'Branch, tag or commit (default main).' })),
+});
+
+export const Variant = Type.Object({
+  id: Type.String({ description: 'What to pass as `variant`: GGUF quantization (Q4_K_M, Q8_0, F16…) or ONNX dtype (fp32, fp16, q8, q4…).' }),
+  format: Type.Union([Type.Literal('gguf'), Type.Literal('onnx')]),
+  quantization: Type.String({ description: 'Recorded on the version; for ONNX the transformers.js dtype the runner loads.' }),
+  bits: N('Bits per weight, roughly.'),
+  full_precision: Type.Boolean(),
+  weight_files: Type.Array(Type.String()),
+  files: Type.Array(Type.String(), { description: 'Everything a download of this variant fetches.' }),
+  size_bytes: Type.Integer(),
+  entry: Type.String({ description: 'The file the runtime opens.' }),
+  default: Type.Boolean({ description: 'Downloaded when no variant is named.' }),
+});
+
+export const HubModelInfo = Type.Object({
+  repo_id: Type.String(),
+  revision: Type.String(),
+  commit_sha: Type.String(),
+  format: Nullable(Type.Union([Type.Literal('gguf'), Type.Literal('onnx')])),
+  architecture: Nullable(Type.String()),
+  parameter_count: N('Weights in the model.'),
+  parameter_count_source: Nullable(Type.String({ description: 'gguf_header, or fp32_file_size for ONNX.' })),
+  context_length: N('Trained context (tokens).'),
+  embedding_length: N('Hidden size.'),
+  layer_count: N('Transformer blocks.'),
+  head_count: N('Attention heads.'),
+  head_count_kv: N('Key/value heads (grouped-query attention).'),
+  vocab_size: N('Tokens in the vocabulary.'),
+  license: Nullable(Type.String()),
+  pipeline_tag: Nullable(Type.String()),
+  library_name: Nullable(Type.String()),
+  tags: Type.Array(Type.String()),
+  private: Type.Boolean(),
+  gated: Type.Boolean(),
+  last_modified: Nullable(Type.String()),
+  total_size_bytes: Type.Integer(),
+  files: Type.Array(Type.Object({ path: Type.String(), size_bytes: Type.Integer(), sha256: Nullable(Type.String()), lfs: Type.Boolean() })),
+  variants: Type.Array(Variant),
+  only_full_precision: Type.Boolean(),
+  notes: Type.Array(Type.String()),
+});
+
+export const DownloadRequest = Type.Object(
+  {
+    repo_id: Type.String({ minLength: 1, maxLength: 96, description: 'Hub repo, e.g. sentence-transformers/all-MiniLM-L6-v2.' }),
+    revision: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._/-]+$', description: 'Branch, tag or commit; default main. The job pins the commit it resolves to.' })),
+    variant: Type.Optional(Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_]+$', description: 'Quantization or dtype from the info route; default the repo\'s default variant.' })),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 160, description: 'Model name to create the version under (default the repo id); name:tag also sets alias tag.' })),
+    force_redownload: Type.Optional(Type.Boolean({ description: 'Fetch every file again even when the store has it (replaces corrupt copies).' })),
+  },
+  { additionalProperties: false },
+);
+export type DownloadRequest = Static<typeof DownloadRequest>;
+
+const JobFile = Type.Object({
+  path: Type.String(),
+  size_bytes: Type.Integer(),
+  sha256: Nullable(Type.String()),
+  git_oid: Nullable(Type.String()),
+  bytes_done: Type.Integer(),
+  status: Type.String({ description: 'pending, downloading, verified (hash checked), present (already in the store) or stored.' }),
+});
+
+export const JobInfo = Type.Object({
+  id: Type.String(),
+  kind: Type.String({ description: 'download or repair.' }),
+  status: Type.String({ description: 'queued, running, paused, completed, failed or cancelled.' }),
+  repo_id: Type.String(),
+  revision: Type.String(),
+  commit_sha: Type.String(),
+  variant: Type.String(),
+  quantization: Type.String(),
+  format: Type.String(),
+  model: Type.String({ description: 'The model name the version is created under.' }),
+  force_redownload: Type.Boolean(),
+  progress: Type.Object({
+    bytes_done: Type.Integer(),
+    bytes_total: Type.Integer(),
+    percent: Type.Number(),
+    bytes_fetched: Type.Integer({ description: 'Bytes received from the hub by this job (resumed bytes not counted).' }),
+    retries: Type.Integer(),
+    files: Type.Array(JobFile),
+  }),
+  speed_bps: Type.Number({ description: 'Bytes per second over the last few seconds (0 unless running).' }),
+  eta_s: N('Seconds left at the current speed.'),
+  result: Nullable(Type.Record(Type.String(), Type.Unknown())),
+  error: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
+  created_by: Type.String(),
+  created_at: Type.String(),
+  updated_at: Type.String(),
+  started_at: Nullable(Type.String()),
+  finished_at: Nullable(Type.String()),
+});
+
+export const DownloadAccepted = Type.Object({
+  job_id: Type.String(),
+  status: Type.String(),
+  deduplicated: Type.Boolean({ description: 'True when an identical active job was joined instead of starting another.' }),
+  job: JobInfo,
+});
+
+export const JobListQuery = Type.Object({
+  status: Type.Optional(Type.Union(['queued', 'running', 'paused', 'completed', 'failed', 'cancelled'].map((s) => Type.Literal(s)))),
+  kind: Type.Optional(Type.Union([Type.Literal('download'), Type.Literal('repair')])),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  before: Type.Optional(Type.String({ maxLength: 40, description: 'Only jobs created before this time (the created_at of the last job of the previous page).' })),
+});
+
+export const JobIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
