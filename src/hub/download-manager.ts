@@ -32,7 +32,6 @@ export interface DownloadManagerOptions {
   dir: string;
   tuning: () => DownloadTuning;
   headers: () => Record<string, string>;
-  fetch?: typeof fetch;
 }
 
 /** Why a download stopped, as the abort reason: cancel deletes partial bytes, pause and shutdown keep them. */
@@ -142,7 +141,6 @@ export class DownloadManager {
           headers: this.options.headers(),
           tuning: this.options.tuning(),
           signal: controller.signal,
-          fetch: this.options.fetch,
           onProgress: (delta, resumed) => {
             entry.bytesOnDisk += delta;
             for (const l of entry.listeners) l.onProgress(delta, resumed);

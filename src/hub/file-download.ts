@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { HangarError } from '../errors.ts';
 import { PartHasher, type Digests } from './part-hasher.ts';
+import { rangeRequest } from './range-request.ts';
 
 export interface DownloadTarget {
   url: string;
@@ -38,7 +39,6 @@ export interface DownloadFileOptions {
   headers: Record<string, string>;
   tuning: DownloadTuning;
   signal: AbortSignal;
-  fetch?: typeof fetch;
   /** Called with each change of bytes on disk (negative when a part restarts or a bad file is dropped). */
   onProgress?: (deltaBytes: number, resumed?: boolean) => void;
   /** Called before each retry, for logs and job state. */
@@ -102,9 +102,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function retryAfterMs(response: Response): number | null {
-  const value = response.headers.get('retry-after');
-  if (!value) return null;
+function retryAfterMs(value: string): number | null {
   const seconds = Number(value);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const at = Date.parse(value);
@@ -190,7 +188,6 @@ async function attempt(options: DownloadFileOptions): Promise<{ digests: Digests
 /** Fetches the rest of one part, retrying from where it stopped; returns the bytes received. */
 async function fetchPart(options: DownloadFileOptions, part: PartState, hasher: PartHasher, saveState: () => Promise<void>): Promise<number> {
   const { target, tuning, signal } = options;
-  const doFetch = options.fetch ?? fetch;
   let failures = 0;
   let received = 0;
   while (part.done < part.end - part.start) {
@@ -198,65 +195,90 @@ async function fetchPart(options: DownloadFileOptions, part: PartState, hasher: 
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    let stallTimer: NodeJS.Timeout | undefined;
-    const armStall = () => {
-      clearTimeout(stallTimer);
-      stallTimer = setTimeout(() => controller.abort(new Error(`no data for ${tuning.stallTimeoutMs} ms`)), tuning.stallTimeoutMs);
-    };
+    // One timer per request, not one per chunk: it checks when data last came.
+    let lastDataAt = Date.now();
+    const stallTimer = setInterval(() => {
+      if (Date.now() - lastDataAt > tuning.stallTimeoutMs) controller.abort(new Error(`no data for ${tuning.stallTimeoutMs} ms`));
+    }, Math.max(25, Math.floor(tuning.stallTimeoutMs / 4)));
     let progressed = false;
     let waitMs: number | null = null;
     let reason = '';
     let pending: Buffer[] = [];
     let pendingBytes = 0;
-    const flush = async () => {
+    // One write in flight while the next megabyte arrives: the socket keeps flowing during disk writes.
+    let queuedBytes = 0;
+    let inflight: Promise<void> = Promise.resolve();
+    const startFlush = () => {
       if (pendingBytes === 0) return;
-      const buffer = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+      const room = part.end - part.start - part.done - queuedBytes;
+      let chunks = pending;
+      let length = pendingBytes;
       pending = [];
       pendingBytes = 0;
-      const room = part.end - part.start - part.done;
-      const data = buffer.length > room ? buffer.subarray(0, room) : buffer;
-      const at = part.start + part.done;
-      await hasher.write(data, at);
-      part.done += data.length;
-      received += data.length;
-      progressed = true;
-      failures = 0;
-      options.onProgress?.(data.length);
-      hasher.wrote(part, at, data);
-      await saveState();
+      if (length > room) {
+        // A server sending past the asked range: keep only the part's bytes.
+        const kept: Buffer[] = [];
+        let left = room;
+        for (const chunk of chunks) {
+          if (left <= 0) break;
+          kept.push(chunk.length > left ? chunk.subarray(0, left) : chunk);
+          left -= Math.min(left, chunk.length);
+        }
+        chunks = kept;
+        length = room;
+      }
+      if (length <= 0) return;
+      const at = part.start + part.done + queuedBytes;
+      queuedBytes += length;
+      const hashed = hasher.hashInline(at, chunks);
+      const previous = inflight;
+      inflight = (async () => {
+        await previous;
+        await hasher.write(chunks, at);
+        queuedBytes -= length;
+        part.done += length;
+        received += length;
+        progressed = true;
+        failures = 0;
+        options.onProgress?.(length);
+        if (!hashed) hasher.wrote();
+        await saveState();
+      })();
+    };
+    const flush = async () => {
+      startFlush();
+      await inflight;
     };
     try {
-      armStall();
-      const response = await doFetch(target.url, {
-        headers: { ...options.headers, range: `bytes=${from}-${part.end - 1}`, 'accept-encoding': 'identity' },
-        signal: controller.signal,
-        redirect: 'follow',
-      });
+      const response = await rangeRequest(target.url, { ...options.headers, range: `bytes=${from}-${part.end - 1}`, 'accept-encoding': 'identity' }, controller.signal);
       if (response.status === 429 || response.status === 408 || response.status >= 500) {
-        waitMs = retryAfterMs(response);
-        await response.body?.cancel().catch(() => undefined);
+        const retryAfter = response.header('retry-after');
+        waitMs = retryAfter === null ? null : retryAfterMs(retryAfter);
+        response.body.resume();
         throw new Error(`the hub answered ${response.status}`);
       }
-      if (!response.ok) {
-        await response.body?.cancel().catch(() => undefined);
-        throw new PermanentError('hub_download_failed', 502, `${target.path}: the hub answered ${response.status}`, { path: target.path, hub_status: response.status, hub_error_code: response.headers.get('x-error-code') });
+      if (response.status < 200 || response.status >= 300) {
+        response.body.resume();
+        throw new PermanentError('hub_download_failed', 502, `${target.path}: the hub answered ${response.status}`, { path: target.path, hub_status: response.status, hub_error_code: response.header('x-error-code') });
       }
-      const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers.get('content-range') ?? '');
+      const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.header('content-range') ?? '');
       if (response.status === 200 && from !== 0) {
-        await response.body?.cancel().catch(() => undefined);
+        response.body.destroy();
         throw new PermanentError('hub_no_range_support', 502, `${target.path}: the hub ignored the byte range; cannot resume`, { path: target.path });
       }
       if (response.status === 206 && (!range || Number(range[1]) !== from)) throw new Error('the hub answered a different byte range');
       if (range && range[3] !== '*' && Number(range[3]) !== target.size_bytes) {
         throw new PermanentError('hub_file_changed', 502, `${target.path}: the hub reports ${range[3]} bytes, the listing ${target.size_bytes}`, { path: target.path });
       }
-      if (!response.body) throw new Error('empty body');
-      for await (const chunk of response.body) {
-        armStall();
-        pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        pendingBytes += chunk.byteLength;
-        if (pendingBytes >= WRITE_CHUNK_BYTES) await flush();
-        if (part.done + pendingBytes >= part.end - part.start) break;
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        lastDataAt = Date.now();
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= WRITE_CHUNK_BYTES) {
+          await inflight;
+          startFlush();
+        }
+        if (part.done + queuedBytes + pendingBytes >= part.end - part.start) break;
       }
       await flush();
       if (part.done < part.end - part.start) throw new Error('connection closed early');
@@ -274,7 +296,7 @@ async function fetchPart(options: DownloadFileOptions, part: PartState, hasher: 
       options.onRetry?.({ path: target.path, attempt: failures, delayMs: delay, reason });
       if (delay > 0) await sleep(Math.min(delay, 60_000), signal);
     } finally {
-      clearTimeout(stallTimer);
+      clearInterval(stallTimer);
       signal.removeEventListener('abort', onAbort);
       controller.abort();
     }

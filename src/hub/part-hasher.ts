@@ -49,21 +49,39 @@ export class PartHasher {
     this.stopped = true;
   }
 
-  async write(data: Buffer, position: number): Promise<void> {
-    let offset = 0;
-    while (offset < data.length) {
-      const { bytesWritten } = await this.handle.write(data, offset, data.length - offset, position + offset);
-      offset += bytesWritten;
+  /** Writes `chunks` at `position` in one vectored write (no copy into one buffer). */
+  async write(chunks: Buffer[], position: number): Promise<void> {
+    let rest = chunks;
+    let at = position;
+    while (rest.length > 0) {
+      const { bytesWritten } = await this.handle.writev(rest, at);
+      at += bytesWritten;
+      let skip = bytesWritten;
+      const left: Buffer[] = [];
+      for (const chunk of rest) {
+        if (skip >= chunk.length) skip -= chunk.length;
+        else {
+          left.push(skip > 0 ? chunk.subarray(skip) : chunk);
+          skip = 0;
+        }
+      }
+      rest = left;
     }
   }
 
-  /** Called after `data` is on disk at `at` and its part's `done` counts it. */
-  wrote(_part: Part, at: number, data: Buffer): void {
-    if (this.catching === null && at === this.frontier) {
-      this.update(data);
-    } else if (at + data.length > this.frontier) {
-      this.schedule();
-    }
+  /**
+   * Hashes `chunks` right away when they start exactly at the frontier (the usual, sequential case), so
+   * hashing overlaps the write; returns false when they must wait for earlier bytes.
+   */
+  hashInline(at: number, chunks: Buffer[]): boolean {
+    if (this.catching !== null || at !== this.frontier) return false;
+    for (const chunk of chunks) this.update(chunk);
+    return true;
+  }
+
+  /** Called after bytes that were not hashed inline are on disk and their part's `done` counts them. */
+  wrote(): void {
+    this.schedule();
   }
 
   /** Resolves with the digests once every byte of the file has been hashed. */
