@@ -3,8 +3,9 @@ import { Type, type Static } from 'typebox';
 import { Nullable } from './common.ts';
 
 export const EstimateMemoryQuery = Type.Object({
-  model: Type.String({ minLength: 1, maxLength: 256, description: 'A local model (`name`, `name:version`, `name:alias`).' }),
-  variant: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Quantization (Q8_0, F16, fp32, q8…); for a local model it must be the version\'s own.' })),
+  model: Type.String({ minLength: 1, maxLength: 256, description: 'A local model (`name`, `name:version`, `name:alias`), or a hub repo id (`org/name`) when no local model has that name.' }),
+  variant: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Quantization (Q8_0, F16, fp32, q8…); for a local model it must be the version\'s own; for a hub repo it picks the variant (default: the repo\'s default).' })),
+  revision: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._/-]+$', description: 'Hub repos: branch, tag or commit (default main).' })),
   context_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_048_576, description: 'Context in tokens (GGUF: the KV cache; ONNX: the input length). Default: what a load would use; over the trained context is refused.' })),
 });
 export type EstimateMemoryQuery = Static<typeof EstimateMemoryQuery>;

@@ -8,7 +8,8 @@ import { EstimateMemoryQuery, EstimateMemoryResponse } from '../../schemas/estim
 import { estimateResponse, readStoredShape, type DeviceBudget, type ModelShape } from '../../store/memory-estimate.ts';
 import { gpuBudgetBytes, MIB } from '../../runtime/placement.ts';
 import { MeasurementStore } from '../../runtime/measurements.ts';
-import { InvalidInput } from '../../errors.ts';
+import { HangarError, InvalidInput } from '../../errors.ts';
+import { estimateHubRepo } from '../../hub/hub-estimate.ts';
 
 /**
  * Where a model of this format could be loaded, with each budget: the CPU (memory.ram_budget_mb, free = budget less what
@@ -59,9 +60,18 @@ export default async function estimateRoutes(app: FastifyInstance, ctx: HangarCo
     schema: {
       tags: ['models'],
       description:
-        'Memory a load of `model` would take: weights, KV cache for the context (2 x layers x context x KV heads x head size x 2 bytes), compute buffers and the runner process, their total, and whether it fits each device\'s budget. Also the peak RSS measured at its last load, if any.',
+        'Memory a load of `model` (a local model, or a hub repo id such as org/name with an optional `variant`: read from the hub without downloading weights) would take: weights, KV cache for the context (2 x layers x context x KV heads x head size x 2 bytes), compute buffers and the runner process, their total, and whether it fits each device\'s budget. Also the peak RSS measured at its last load, if any.',
       querystring: EstimateMemoryQuery,
-      response: { 200: EstimateMemoryResponse, ...errorResponses(400, 404) },
+      response: { 200: EstimateMemoryResponse, ...errorResponses(400, 403, 404, 422, 502) },
     },
-  }, async (request) => estimateLocal(ctx, request.query));
+  }, async (request) => {
+    try {
+      return await estimateLocal(ctx, request.query);
+    } catch (error) {
+      // Not a local model: a hub repo id (org/name) is estimated from the hub without downloading the weights.
+      const notLocal = error instanceof HangarError && error.code === 'model_not_found';
+      if (!notLocal || !request.query.model.includes('/') || request.query.model.includes(':')) throw error;
+      return estimateHubRepo(ctx.hub(), request.query, (format) => deviceBudgets(ctx, format), ctx.settings.current.runtime.parallel);
+    }
+  });
 }

@@ -1,0 +1,43 @@
+// Memory estimates for a hub repo variant before downloading it: the shape comes from the remote GGUF header or config.json.
+import { gguf } from '@huggingface/gguf';
+import { HangarError } from '../errors.ts';
+import { estimateResponse, shapeFromGgufHeader, shapeFromOnnxConfig, type DeviceBudget, type ModelShape } from '../store/memory-estimate.ts';
+import type { EstimateMemoryResponse } from '../schemas/estimate.ts';
+import type { HubClient } from './hub-client.ts';
+import { chooseVariant, listVariants, type Variant } from './variants.ts';
+
+/** The shape of one variant of a repo, read without downloading its weights. */
+export async function hubVariantShape(hub: HubClient, repoId: string, revision: string, wanted: string | undefined): Promise<{ shape: ModelShape; variant: Variant }> {
+  const snapshot = await hub.repo(repoId, revision);
+  const variant = chooseVariant(listVariants(snapshot.files), wanted, repoId);
+  if (variant.format === 'gguf') {
+    let parsed;
+    try {
+      parsed = await gguf(hub.resolveUrl(repoId, snapshot.commit_sha, variant.entry), { fetch: hub.fetch });
+    } catch (error) {
+      if (error instanceof HangarError) throw error;
+      throw new HangarError('hub_bad_gguf', 502, `${variant.entry} in ${repoId} has no readable GGUF header: ${(error as Error).message}`, { repo_id: repoId });
+    }
+    return { shape: { ...shapeFromGgufHeader(parsed.metadata, parsed.tensorInfos, variant.size_bytes), quantization: variant.quantization }, variant };
+  }
+  const config = { ...(snapshot.config ?? {}), ...((await hub.fileJson(repoId, snapshot.commit_sha, 'config.json')) ?? {}) };
+  return { shape: shapeFromOnnxConfig(config, variant.size_bytes, variant.quantization), variant };
+}
+
+/** The estimate-memory reply for a hub repo (`model` is the repo id). */
+export async function estimateHubRepo(
+  hub: HubClient,
+  query: { model: string; variant?: string; context_size?: number; revision?: string },
+  budgets: (format: ModelShape['format']) => Promise<DeviceBudget[]>,
+  sequences: number,
+): Promise<EstimateMemoryResponse> {
+  const { shape, variant } = await hubVariantShape(hub, query.model, query.revision ?? 'main', query.variant);
+  return estimateResponse(shape, query.context_size, await budgets(shape.format), {
+    model: query.model,
+    version: null,
+    source: 'hub',
+    measured_peak_rss_bytes: null,
+    quantization: variant.quantization,
+    sequences,
+  });
+}
