@@ -7,6 +7,10 @@ import path from 'node:path';
 
 export interface HangarProcess {
   url: string;
+  pid: number;
+  home: string;
+  /** Milliseconds from spawning the server to /health/ready answering 200. */
+  startToReadyMs: number;
   request: <T>(method: string, urlPath: string, body?: unknown) => Promise<T>;
   stop: () => Promise<void>;
 }
@@ -22,8 +26,9 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startHangar(env: Record<string, string>): Promise<HangarProcess> {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-bench-'));
+export async function startHangar(env: Record<string, string>, options: { home?: string; keepHome?: boolean } = {}): Promise<HangarProcess> {
+  const home = options.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-bench-'));
+  const started = performance.now();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const root = path.resolve(new URL('..', import.meta.url).pathname);
@@ -45,14 +50,15 @@ export async function startHangar(env: Record<string, string>): Promise<HangarPr
   for (let i = 0; ; i++) {
     const ready = await fetch(`${url}/health/ready`).then((r) => r.ok, () => false);
     if (ready) break;
-    if (i > 200 || child.exitCode !== null) throw new Error('Hangar did not start');
-    await new Promise((r) => setTimeout(r, 100));
+    if (i > 2000 || child.exitCode !== null) throw new Error('Hangar did not start');
+    await new Promise((r) => setTimeout(r, 10));
   }
+  const startToReadyMs = performance.now() - started;
   const stop = async () => {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     await exited;
-    fs.rmSync(home, { recursive: true, force: true });
+    if (!options.keepHome) fs.rmSync(home, { recursive: true, force: true });
   };
-  return { url, request, stop };
+  return { url, pid: child.pid as number, home, startToReadyMs, request, stop };
 }

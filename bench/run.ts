@@ -1,197 +1,81 @@
-// Benchmarks: Hangar over HTTP vs the raw runtime in-process, measured in the same run; prints ratios against goals.
-// Usage: npm run bench [-- --only E1,G1] [--json FILE]
+// Every benchmark in one run, on real-size fixtures: Hangar vs its anchor (raw runtime, curl, goal) measured in the same run.
+// Usage: npm run bench [-- --only P1,P2] [--json FILE] [--threads N]
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { env, pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
-import { getLlama, type LlamaModel } from 'node-llama-cpp';
-import { benchFixtures, sentences, type BenchFixtures } from './fixtures.ts';
-import { startHangar, type HangarProcess } from './hangar-process.ts';
+import { printTable, writeJson, type Result } from './common.ts';
+import { realFixtures } from './fixtures.ts';
+import { startHangar } from './hangar-process.ts';
+import { embeddingBenchmarks } from './embeddings.ts';
+import { generationBenchmark, statusUnderLoad } from './generation.ts';
+import { loadBenchmark } from './loading.ts';
+import { memoryBenchmark, type MemoryCase } from './memory.ts';
+import { idleServerBenchmark } from './server-idle.ts';
+import { pullBenchmark } from './pull.ts';
+import { registryBench } from './registry.ts';
 
-interface Result {
-  id: string;
-  measure: string;
-  hangar: number;
-  anchor: number;
-  unit: string;
-  ratio: number;
-  goal: string;
-  pass: boolean;
-}
-
-const THREADS = 1;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const now = () => performance.now();
-
-async function rawExtractor(dir: string): Promise<FeatureExtractionPipeline> {
-  env.allowRemoteModels = false;
-  env.useFSCache = false;
-  env.localModelPath = path.dirname(dir);
-  return pipeline('feature-extraction', path.basename(dir), { dtype: 'fp32', session_options: { intraOpNumThreads: THREADS, interOpNumThreads: 1 } });
-}
-
-async function embeddingOneClient(hangar: HangarProcess, raw: FeatureExtractionPipeline, texts: string[]): Promise<Result> {
-  for (const text of texts.slice(0, 10)) {
-    await raw(text, { pooling: 'mean', normalize: true });
-    await hangar.request('POST', '/api/v1/embeddings', { model: 'bench-embed', input: text });
-  }
-  let start = now();
-  for (const text of texts) await raw(text, { pooling: 'mean', normalize: true });
-  const rawRate = texts.length / ((now() - start) / 1000);
-  start = now();
-  for (const text of texts) await hangar.request('POST', '/api/v1/embeddings', { model: 'bench-embed', input: text });
-  const hangarRate = texts.length / ((now() - start) / 1000);
-  return { id: 'E1', measure: 'embeddings, 1 client (sentences/s)', hangar: hangarRate, anchor: rawRate, unit: '/s', ratio: hangarRate / rawRate, goal: '>= 0.90', pass: hangarRate / rawRate >= 0.9 };
-}
-
-async function embeddingConcurrent(hangar: HangarProcess, raw: FeatureExtractionPipeline, texts: string[], clients: number): Promise<Result> {
-  let start = now();
-  for (let i = 0; i < texts.length; i += clients) await raw(texts.slice(i, i + clients), { pooling: 'mean', normalize: true });
-  const rawRate = texts.length / ((now() - start) / 1000);
-  let next = 0;
-  start = now();
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (next < texts.length) {
-        const text = texts[next++];
-        await hangar.request('POST', '/api/v1/embeddings', { model: 'bench-embed', input: text });
-      }
-    }),
-  );
-  const hangarRate = texts.length / ((now() - start) / 1000);
-  return { id: 'E32', measure: `embeddings, ${clients} clients vs raw batches of ${clients} (sentences/s)`, hangar: hangarRate, anchor: rawRate, unit: '/s', ratio: hangarRate / rawRate, goal: '>= 0.90', pass: hangarRate / rawRate >= 0.9 };
-}
-
-/** Raw node-llama-cpp in this process, same threads, same prompt, EOS ignored: tokens/s of one run. */
-async function rawGeneration(model: LlamaModel, tokens: number): Promise<number> {
-  const context = await model.createContext({ contextSize: 512, threads: THREADS });
-  const sequence = context.getSequence();
-  const start = now();
-  let count = 0;
-  for await (const token of sequence.evaluate(model.tokenize('Once upon a time'), { temperature: 0 })) {
-    void token;
-    if (++count >= tokens) break;
-  }
-  const rate = count / ((now() - start) / 1000);
-  await context.dispose();
-  return rate;
-}
-
-/** Hangar streaming over HTTP: tokens/s seen by the client, from sending the request to the done event. */
-async function hangarGeneration(hangar: HangarProcess, tokens: number): Promise<number> {
-  const start = now();
-  const response = await fetch(`${hangar.url}/api/v1/generate`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'bench-llama', prompt: 'Once upon a time', max_tokens: tokens, ignore_eos: true, temperature: 0, stream: true }),
-  });
-  const body = await response.text();
-  const done = body.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as { type: string; usage?: { completion_tokens: number } }).find((e) => e.type === 'done');
-  if (!done?.usage) throw new Error(`generation failed: ${body.slice(-300)}`);
-  return done.usage.completion_tokens / ((now() - start) / 1000);
-}
-
-/**
- * Alternates raw and Hangar rounds (after one warm-up each). This machine's speed drifts between
- * seconds, so each Hangar round is compared with the raw round next to it: the ratio is the median
- * of those pairs; the medians of each side are reported alongside.
- */
-async function interleaved(rounds: number, raw: () => Promise<number>, hangar: () => Promise<number>): Promise<{ raw: number; hangar: number; pairRatio: number }> {
-  await raw();
-  await hangar();
-  const r: number[] = [];
-  const h: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    r.push(await raw());
-    h.push(await hangar());
-  }
-  return { raw: median(r), hangar: median(h), pairRatio: median(h.map((value, i) => value / r[i])) };
-}
-
-async function loadToReady(hangar: HangarProcess, model: string, rawLoadMs: () => Promise<number>, id: string, label: string): Promise<Result> {
-  const hangarLoad = async () => {
-    await hangar.request('POST', `/api/v1/models/${model}/unload`);
-    await new Promise((r) => setTimeout(r, 2500)); // let the replacement spare finish starting
-    const start = now();
-    await hangar.request('POST', `/api/v1/models/${model}/load`, { threads: THREADS });
-    return now() - start;
-  };
-  const { raw: r, hangar: h, pairRatio } = await interleaved(5, rawLoadMs, hangarLoad);
-  return { id, measure: `load-to-ready, ${label} (ms)`, hangar: h, anchor: r, unit: 'ms', ratio: pairRatio, goal: '<= raw + 30 ms', pass: h <= r + 30 };
-}
-
-function printTable(results: Result[]): void {
-  const rows = results.map((r) => [r.id, r.measure, r.hangar.toFixed(1), r.anchor.toFixed(1), r.ratio.toFixed(3), r.goal, r.pass ? 'yes' : 'NO']);
-  const headers = ['id', 'measure', 'hangar', 'raw', 'ratio', 'goal', 'pass'];
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  for (const row of [headers, ...rows]) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i])).join('  ')}\n`);
-}
+const IDS = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8', 'M'];
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { only: { type: 'string' }, json: { type: 'string' } } });
-  const only = values.only ? new Set(values.only.split(',')) : undefined;
-  const wanted = (id: string) => !only || only.has(id);
-  const fixtures: BenchFixtures = await benchFixtures();
-  const hangar = await startHangar({ HANGAR_RUNTIME_THREADS: String(THREADS), HANGAR_NVIDIA_SMI: '/nonexistent', API_RATE_LIMIT: '1000000' });
+  const { values } = parseArgs({ options: { only: { type: 'string' }, json: { type: 'string' }, threads: { type: 'string' } } });
+  const only = values.only ? values.only.split(',').map((s) => s.trim().toUpperCase()) : undefined;
+  const unknown = (only ?? []).filter((id) => !IDS.includes(id));
+  if (unknown.length) throw new Error(`unknown benchmark ${unknown.join(', ')}; known: ${IDS.join(', ')}`);
+  const wanted = (id: string) => !only || only.includes(id);
+  const threads = Number(values.threads ?? os.availableParallelism());
   const results: Result[] = [];
-  try {
-    await hangar.request('POST', '/api/v1/models/import', { name: 'bench-embed', path: fixtures.bertDir });
-    await hangar.request('POST', '/api/v1/models/import', { name: 'bench-llama', path: fixtures.llamaFile });
-    await hangar.request('POST', '/api/v1/models/bench-embed/load', { threads: THREADS, keep_alive: -1 });
-    await hangar.request('POST', '/api/v1/models/bench-llama/load', { threads: THREADS, keep_alive: -1, context_size: 512 });
-    const raw = await rawExtractor(fixtures.bertDir);
-    if (wanted('E1')) results.push(await embeddingOneClient(hangar, raw, sentences(150, 1)));
-    if (wanted('E32')) results.push(await embeddingConcurrent(hangar, raw, sentences(320, 2), 32));
-    if (wanted('M1')) {
-      // Metrics on vs off (switched live through the config API), same sentences, rounds alternating.
-      const texts = sentences(40, 4);
-      const round = (enabled: boolean) => async () => {
-        await hangar.request('PATCH', '/config', { model_metrics_enabled: enabled });
-        const start = now();
-        for (const text of texts) await hangar.request('POST', '/api/v1/embeddings', { model: 'bench-embed', input: text });
-        return texts.length / ((now() - start) / 1000);
-      };
-      const { raw: off, hangar: on, pairRatio } = await interleaved(5, round(false), round(true));
-      results.push({ id: 'M1', measure: 'embeddings with metrics on vs off (sentences/s)', hangar: on, anchor: off, unit: '/s', ratio: pairRatio, goal: '>= 0.98', pass: pairRatio >= 0.98 });
-      await hangar.request('PATCH', '/config', { model_metrics_enabled: true });
+  const report = (rows: Result[]) => {
+    results.push(...rows);
+    for (const r of rows) process.stderr.write(`${r.id}: ${r.hangar.toFixed(2)} vs ${r.anchor.toFixed(2)} ${r.unit} -> ${r.ratio.toFixed(3)} (${r.pass ? 'pass' : 'MISS'})\n`);
+  };
+
+  const needsRuntime = ['P1', 'P2', 'P3', 'P4', 'P7', 'P8', 'M'].some(wanted);
+  if (needsRuntime) {
+    const fx = await realFixtures();
+    const env = { HANGAR_RUNTIME_THREADS: String(threads), HANGAR_NVIDIA_SMI: '/nonexistent', API_RATE_LIMIT: '1000000', HANGAR_RUNTIME_KEEP_ALIVE: '-1' };
+    const hangar = await startHangar(env, { keepHome: true });
+    try {
+      const imports: Array<[string, string]> = [['minilm', fx.minilmDir], ['bge-base', fx.bgeBaseDir], ['tinyllama-q4_0', fx.tinyllama.Q4_0], ['tinyllama-q8_0', fx.tinyllama.Q8_0], ['tinyllama-f16', fx.tinyllama.F16]];
+      for (const [name, source] of imports) await hangar.request('POST', '/api/v1/models/import', { name, path: source });
+      if (wanted('P1') || wanted('M')) {
+        await hangar.request('POST', '/api/v1/models/minilm/load', { threads });
+        report(await embeddingBenchmarks(hangar, 'minilm', fx.minilmDir, threads, wanted));
+        await hangar.request('POST', '/api/v1/models/minilm/unload');
+      }
+      if (wanted('P2') || wanted('P4')) {
+        for (const [quant, name] of [['Q4_0', 'tinyllama-q4_0'], ['Q8_0', 'tinyllama-q8_0']] as const) {
+          await hangar.request('POST', `/api/v1/models/${name}/load`, { threads, context_size: 512 });
+          if (wanted('P2')) report([await generationBenchmark(hangar, name, fx.tinyllama[quant], quant, threads)]);
+        }
+        if (wanted('P4')) report([await statusUnderLoad(hangar, ['tinyllama-q4_0', 'tinyllama-q8_0'])]);
+        for (const name of ['tinyllama-q4_0', 'tinyllama-q8_0']) await hangar.request('POST', `/api/v1/models/${name}/unload`);
+      }
+      if (wanted('P3')) {
+        report([await loadBenchmark(hangar, 'tinyllama-q8_0', fx.tinyllama.Q8_0, 'Q8_0', threads)]);
+        await hangar.request('POST', '/api/v1/models/tinyllama-q8_0/unload');
+      }
+      if (wanted('P8')) {
+        const cases: MemoryCase[] = [{ model: 'minilm', label: 'minilm', kind: 'onnx' }, { model: 'bge-base', label: 'bge-base', kind: 'onnx' }];
+        for (const quant of ['q4_0', 'q8_0', 'f16']) for (const ctx of [512, 2048]) cases.push({ model: `tinyllama-${quant}`, label: `tinyllama-${quant}-${ctx}`, kind: 'gguf', contextSize: ctx });
+        report(await memoryBenchmark(hangar, cases, threads));
+      }
+    } finally {
+      await hangar.stop();
     }
-    const llama = await getLlama({ gpu: false });
-    if (wanted('G1')) {
-      const model = await llama.loadModel({ modelPath: fixtures.llamaFile });
-      const { raw: rawRate, hangar: hangarRate, pairRatio } = await interleaved(9, () => rawGeneration(model, 128), () => hangarGeneration(hangar, 128));
-      await model.dispose();
-      results.push({ id: 'G1', measure: 'generation, 128 tokens streamed (tokens/s)', hangar: hangarRate, anchor: rawRate, unit: '/s', ratio: pairRatio, goal: '>= 0.97', pass: pairRatio >= 0.97 });
+    if (wanted('P7')) report(await idleServerBenchmark(hangar.home, env));
+    fs.rmSync(hangar.home, { recursive: true, force: true });
+  }
+  if (wanted('P5')) {
+    const pull = await pullBenchmark(startHangar);
+    report([{ id: 'P5', measure: `pull from the local test hub vs curl, ${(pull.sizeBytes / 1e6).toFixed(0)} MB GGUF, sha256 verified (MB/s)`, hangar: pull.hangarMBps, anchor: pull.curlMBps, unit: 'MB/s', ratio: pull.ratio, goal: '>= 0.90', pass: pull.ratio >= 0.9 }]);
+  }
+  if (wanted('P6')) {
+    for (const r of await registryBench()) {
+      report([{ id: `P6-${r.id}`, measure: `${r.measure} p99 (ms; anchor: the goal)`, hangar: r.p99, anchor: 10, unit: 'ms', ratio: r.p99 / 10, goal: '<= 10 ms', pass: r.p99 <= 10 }]);
     }
-    if (wanted('L1')) {
-      results.push(await loadToReady(hangar, 'bench-embed', async () => {
-        const start = now();
-        const extractor = await rawExtractor(fixtures.bertDir);
-        const ms = now() - start;
-        await extractor.dispose();
-        return ms;
-      }, 'L1', 'onnx embedding model'));
-    }
-    if (wanted('L2')) {
-      results.push(await loadToReady(hangar, 'bench-llama', async () => {
-        const start = now();
-        const model = await llama.loadModel({ modelPath: fixtures.llamaFile });
-        const context = await model.createContext({ contextSize: 2048, threads: THREADS });
-        const ms = now() - start;
-        await context.dispose();
-        await model.dispose();
-        return ms;
-      }, 'L2', 'llama.cpp model'));
-    }
-    await raw.dispose();
-  } finally {
-    await hangar.stop();
   }
   printTable(results);
-  if (values.json) {
-    const machine = { cpu: os.cpus()[0]?.model, cores: os.availableParallelism(), ram_gb: Math.round(os.totalmem() / 2 ** 30), node: process.version, threads_per_runner: THREADS };
-    fs.writeFileSync(values.json, `${JSON.stringify({ machine, results }, null, 2)}\n`);
-  }
+  if (values.json) writeJson(values.json, results, threads);
 }
 
 await main();

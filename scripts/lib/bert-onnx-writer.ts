@@ -1,19 +1,12 @@
 // Writes a tiny, randomly initialised but structurally real BERT feature-extraction model in Hugging Face folder layout.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  DataType,
-  attr,
-  encodeModel,
-  floatTensor,
-  int64Tensor,
-  makeNode,
-  tensorValueInfo,
-  type AttributeMessage,
-  type NodeMessage,
-  type TensorMessage,
-} from './onnx-proto.ts';
+import { DataType, attr, floatTensor, int64Tensor, makeNode, tensorValueInfo, type AttributeMessage, type NodeMessage } from './onnx-proto.ts';
+import { inMemoryTensor, writeOnnxModel, type StreamedModel, type StreamedTensor } from './onnx-stream.ts';
 import { SeededRandom } from './seeded-random.ts';
+import { SPECIAL_TOKENS, buildVocab } from './wordpiece-vocab.ts';
+
+export { buildVocab } from './wordpiece-vocab.ts';
 
 export interface TinyBertOptions {
   /** Width of every token vector (and of the pooled embedding). Default 32. */
@@ -28,6 +21,8 @@ export interface TinyBertOptions {
   maxPositions?: number;
   /** Seed for the weights; the same options always write byte-identical files. Default 1. */
   seed?: number;
+  /** Exact vocabulary size, padded with synthetic word pieces (see buildVocab); e.g. 30522 as in bert-base. Default: the ~618-entry base vocabulary. */
+  vocabSize?: number;
 }
 
 export interface TinyBertSummary {
@@ -39,62 +34,15 @@ export interface TinyBertSummary {
   parameterCount: number;
 }
 
-const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
 const LAYER_NORM_EPS = 1e-12;
 const INITIALIZER_RANGE = 0.02;
-
-// Common words keep everyday text to whole-word tokens; anything else falls back to letter pieces.
-const COMMON_WORDS = `
-the of and to in is it you that he was for on are with as his they be at one have this from or had by
-not word but what some we can out other were all there when up use your how said an each she which do
-their time if will way about many then them write would like so these her long make thing see him two
-has look more day could go come did number sound no most people my over know water than call first who
-may down side been now find any new work part take get place made live where after back little only
-round man year came show every good me give our under name very through just form sentence great think
-say help low line differ turn cause much mean before move right boy old too same tell does set three want
-air well also play small end put home read hand port large spell add even land here must big high such
-follow act why ask men change went light kind off need house picture try us again animal point mother
-world near build self earth father head stand own page should country found answer school grow study
-still learn plant cover food sun four between state keep eye never last let thought city tree cross farm
-hard start might story saw far sea draw left late run while press close night real life few north open
-seem together next white children begin got walk example ease paper group always music those both mark
-often letter until mile river car feet care second book carry took science eat room friend began idea
-fish mountain stop once base hear horse cut sure watch color face wood main enough plain girl usual young
-ready above ever red list though feel talk bird soon body dog family direct pose leave song measure door
-product black short numeral class wind question happen complete ship area half rock order fire south
-problem piece told knew pass since top whole king space heard best hour better true during hundred five
-remember step early hold west ground interest reach fast verb sing listen six table travel less morning
-ten simple several vowel toward war lay against pattern slow center love person money serve appear road
-map rain rule govern pull cold notice voice unit power town fine certain fly fall lead cry dark machine
-note wait plan figure star box noun field rest correct able pound done beauty drive stood contain front
-teach week final gave green oh quick develop ocean warm free minute strong special mind behind clear tail
-produce fact street inch multiply nothing course stay wheel full force blue object decide surface deep
-moon island foot system busy test record boat common gold possible plane stead dry wonder laugh thousand
-ago ran check game shape equate hot miss brought heat snow tire bring yes distant fill east paint language
-among hello cat bit model server file data vector text search query embed`;
-
-/** The vocabulary in id order: specials, single characters, ## continuations, then common words. */
-export function buildVocab(): string[] {
-  const letters = 'abcdefghijklmnopqrstuvwxyz'.split('');
-  const digits = '0123456789'.split('');
-  // BertPreTokenizer splits every ASCII punctuation mark into its own word, so each needs an entry.
-  const punctuation = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~'.split('');
-  const tokens = [
-    ...SPECIAL_TOKENS,
-    ...letters,
-    ...digits,
-    ...punctuation,
-    ...letters.map((c) => `##${c}`),
-    ...digits.map((c) => `##${c}`),
-    ...COMMON_WORDS.split(/\s+/).filter((w) => w.length > 0),
-  ];
-  return [...new Set(tokens)];
-}
+/** Values drawn per chunk when a weight is written (4 MiB of float32). */
+const WEIGHT_CHUNK_VALUES = 1 << 20;
 
 /** Collects nodes and initializers, naming intermediate values uniquely and counting learned parameters. */
 class GraphBuilder {
   readonly nodes: NodeMessage[] = [];
-  readonly initializers: TensorMessage[] = [];
+  readonly initializers: StreamedTensor[] = [];
   parameterCount = 0;
   private counter = 0;
 
@@ -109,24 +57,40 @@ class GraphBuilder {
     return output;
   }
 
-  /** A learned tensor drawn from N(mean, std); mean 1 gives LayerNorm scales near one. */
+  /**
+   * A learned tensor drawn from N(mean, std); mean 1 gives LayerNorm scales near one. The values are drawn
+   * when the file is written, in initializer order from the one shared generator, so no tensor is ever held whole.
+   */
   weight(name: string, dims: number[], std: number, mean = 0): string {
     const count = dims.reduce((a, b) => a * b, 1);
-    const values = this.rng.normalArray(count, std);
-    if (mean !== 0) for (let i = 0; i < count; i++) values[i] += mean;
-    this.initializers.push(floatTensor(name, dims, values));
+    const rng = this.rng;
+    const chunks = function* (): Generator<Uint8Array> {
+      const chunk = new Uint8Array(4 * Math.min(count, WEIGHT_CHUNK_VALUES));
+      const view = new DataView(chunk.buffer);
+      for (let done = 0; done < count; ) {
+        const n = Math.min(count - done, WEIGHT_CHUNK_VALUES);
+        // Rounded to float32 before the mean is added, then again when stored: the same bits as a Float32Array pass.
+        for (let i = 0; i < n; i++) {
+          const value = Math.fround(rng.normal(std));
+          view.setFloat32(i * 4, mean === 0 ? value : value + mean, true);
+        }
+        done += n;
+        yield n === WEIGHT_CHUNK_VALUES ? chunk : chunk.subarray(0, 4 * n);
+      }
+    };
+    this.initializers.push({ name, dims, dataType: DataType.FLOAT, byteLength: 4 * count, chunks });
     this.parameterCount += count;
     return name;
   }
 
   /** A float constant (not counted as a parameter). */
   constFloat(name: string, dims: number[], values: number[]): string {
-    this.initializers.push(floatTensor(name, dims, values));
+    this.initializers.push(inMemoryTensor(floatTensor(name, dims, values)));
     return name;
   }
 
   constInt64(name: string, dims: number[], values: number[]): string {
-    this.initializers.push(int64Tensor(name, dims, values));
+    this.initializers.push(inMemoryTensor(int64Tensor(name, dims, values)));
     return name;
   }
 
@@ -194,8 +158,8 @@ function resolveOptions(options: TinyBertOptions): ResolvedOptions {
   return resolved;
 }
 
-/** Builds the ONNX bytes: embeddings + LayerNorm, then `numLayers` post-norm encoder blocks, output last_hidden_state. */
-function buildModel(opts: ResolvedOptions, vocabSize: number): { bytes: Uint8Array; parameterCount: number } {
+/** Builds the ONNX graph (weights drawn lazily): embeddings + LayerNorm, `numLayers` post-norm encoder blocks, output last_hidden_state. */
+function buildModel(opts: ResolvedOptions, vocabSize: number): { model: StreamedModel; parameterCount: number } {
   const { hiddenSize: h, numHeads, intermediateSize, maxPositions, numLayers } = opts;
   const headDim = h / numHeads;
   const g = new GraphBuilder(new SeededRandom(opts.seed));
@@ -247,7 +211,7 @@ function buildModel(opts: ResolvedOptions, vocabSize: number): { bytes: Uint8Arr
   g.nodes.push(makeNode('Identity', [hidden], ['last_hidden_state'], 'output/Identity'));
 
   const tokenDims = ['batch_size', 'sequence_length'];
-  const bytes = encodeModel({
+  const model: StreamedModel = {
     irVersion: 7, // the IR version that introduced opset 13
     producerName: 'hangar-fixture',
     producerVersion: '1',
@@ -264,8 +228,8 @@ function buildModel(opts: ResolvedOptions, vocabSize: number): { bytes: Uint8Arr
       ],
       output: [tensorValueInfo('last_hidden_state', DataType.FLOAT, [...tokenDims, h])],
     },
-  });
-  return { bytes, parameterCount: g.parameterCount };
+  };
+  return { model, parameterCount: g.parameterCount };
 }
 
 function specialTokenIds(vocab: string[]): Record<string, number> {
@@ -365,17 +329,18 @@ const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
  */
 export async function writeTinyBertModel(dir: string, options: TinyBertOptions = {}): Promise<TinyBertSummary> {
   const opts = resolveOptions(options);
-  const vocab = buildVocab();
-  const { bytes, parameterCount } = buildModel(opts, vocab.length);
-  const files: [string, string | Uint8Array][] = [
+  const vocab = buildVocab({ vocabSize: options.vocabSize });
+  const { model, parameterCount } = buildModel(opts, vocab.length);
+  const files: [string, string][] = [
     ['config.json', json(configJson(opts, vocab.length))],
     ['tokenizer.json', json(tokenizerJson(vocab))],
     ['tokenizer_config.json', json(tokenizerConfigJson(opts.maxPositions))],
     ['special_tokens_map.json', json({ cls_token: '[CLS]', mask_token: '[MASK]', pad_token: '[PAD]', sep_token: '[SEP]', unk_token: '[UNK]' })],
     ['vocab.txt', `${vocab.join('\n')}\n`],
-    ['onnx/model.onnx', bytes],
   ];
   await mkdir(join(dir, 'onnx'), { recursive: true });
   for (const [name, content] of files) await writeFile(join(dir, name), content);
-  return { files: files.map(([name]) => name), hiddenSize: opts.hiddenSize, vocabSize: vocab.length, parameterCount };
+  // Streamed: a BGE-base-sized graph (~440 MB) never sits in memory whole.
+  await writeOnnxModel(join(dir, 'onnx', 'model.onnx'), model);
+  return { files: [...files.map(([name]) => name), 'onnx/model.onnx'], hiddenSize: opts.hiddenSize, vocabSize: vocab.length, parameterCount };
 }

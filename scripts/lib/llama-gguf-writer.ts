@@ -1,11 +1,18 @@
 // Writes tiny, real llama-architecture GGUF models (random weights, small SentencePiece vocab) that llama.cpp can load and run.
 import { SeededRandom } from "./seeded-random.ts";
-import { gv, writeGguf, type GgufMetadata, type GgufTensorSpec } from "./gguf-writer.ts";
+import { gv, writeGguf, type GgmlTypeName, type GgufMetadata, type GgufTensorSpec } from "./gguf-writer.ts";
+
+/** Weight encodings: one ggml type for every 2-D weight, or Q4_K_M, llama.cpp's mix of Q4_K with Q6_K for sensitive tensors. */
+export type TinyLlamaType = "F32" | "F16" | "Q8_0" | "Q4_0" | "Q4_K_M";
 
 /** Shape and encoding of a tiny llama model. */
 export interface TinyLlamaOptions {
-  /** ggml type of every 2-D weight (norm weights are always F32). Default `"F16"`. */
-  type?: "F32" | "F16" | "Q8_0" | "Q4_0";
+  /**
+   * ggml type of every 2-D weight (norm weights are always F32). Default `"F16"`. `"Q4_K_M"` follows llama-quantize's
+   * Q4_K_M choice: Q6_K for output.weight and for attn_v/ffn_down in the first and last eighth of the blocks and every
+   * third block between, Q4_K for the rest (needs embeddingLength and feedForwardLength to be multiples of 256).
+   */
+  type?: TinyLlamaType;
   /** Hidden size (`llama.embedding_length`); a multiple of 32 for quantized types. Default `64`. */
   embeddingLength?: number;
   /** Number of transformer blocks (`llama.block_count`). Default `2`. */
@@ -22,6 +29,12 @@ export interface TinyLlamaOptions {
   seed?: number;
   /** `general.name`. Default `"hangar-tiny-llama"`. */
   name?: string;
+  /**
+   * Exact vocabulary size (e.g. 32000 as in Llama 2 / TinyLlama): the base vocabulary (3236 tokens) is padded
+   * with synthetic pieces, every lowercase string of 2 letters, then 3, ... in alphabetical order, each with and
+   * without the word-boundary marker. Default: the base vocabulary, unchanged.
+   */
+  vocabSize?: number;
 }
 
 /** What was written. */
@@ -30,11 +43,15 @@ export interface TinyLlamaSummary {
   sizeBytes: number;
   parameterCount: number;
   vocabSize: number;
-  type: "F32" | "F16" | "Q8_0" | "Q4_0";
+  type: TinyLlamaType;
 }
 
 /** `general.file_type` (llama_ftype) for each weight type. */
-const FILE_TYPE: Record<TinyLlamaSummary["type"], number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7 };
+const FILE_TYPE: Record<TinyLlamaType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7, Q4_K_M: 15 };
+
+/** llama.cpp's rule for which blocks get more bits in the _M k-quant mixes. */
+const useMoreBits = (layer: number, layers: number): boolean =>
+  layer < Math.floor(layers / 8) || layer >= Math.floor((7 * layers) / 8) || (layer - Math.floor(layers / 8)) % 3 === 2;
 
 /** SentencePiece word-boundary marker. */
 const SPACE = "\u2581";
@@ -61,8 +78,8 @@ const WORDS = (
   "appear buy wait serve die send expect build stay fall cut reach kill remain ing ed er est ly tion s es al ment ness"
 ).split(" ");
 
-/** Builds the vocabulary: specials, byte fallbacks, single characters, then every prefix of every word. */
-function buildVocab(): { tokens: string[]; scores: number[]; types: number[] } {
+/** Builds the vocabulary: specials, byte fallbacks, single characters, every prefix of every word, then any padding. */
+function buildVocab(vocabSize?: number): { tokens: string[]; scores: number[]; types: number[] } {
   const tokens: string[] = ["<unk>", "<s>", "</s>"];
   const scores: number[] = [0, 0, 0];
   const types: number[] = [TOKEN_UNKNOWN, TOKEN_CONTROL, TOKEN_CONTROL];
@@ -94,6 +111,20 @@ function buildVocab(): { tokens: string[]; scores: number[]; types: number[] } {
       for (let n = 2; n <= chars.length; n++) add(chars.slice(0, n).join(""));
     }
   }
+  if (vocabSize === undefined) return { tokens, scores, types };
+  if (!Number.isSafeInteger(vocabSize) || vocabSize < tokens.length) {
+    throw new Error(`writeTinyLlamaGguf: vocabSize must be an integer >= ${tokens.length} (the base vocabulary), got ${vocabSize}`);
+  }
+  // Odometer over a-z strings of growing length: "aa", "ab", ..., "zz", "aaa", ...; `add` skips pieces already present.
+  for (let length = 2; tokens.length < vocabSize; length++) {
+    const digits = new Array<number>(length).fill(0);
+    for (let i = 0; i >= 0 && tokens.length < vocabSize; ) {
+      const piece = String.fromCharCode(...digits.map((d) => 97 + d));
+      add(SPACE + piece);
+      if (tokens.length < vocabSize) add(piece);
+      for (i = length - 1; i >= 0 && ++digits[i] === 26; i--) digits[i] = 0;
+    }
+  }
   return { tokens, scores, types };
 }
 
@@ -119,8 +150,9 @@ export async function writeTinyLlamaGguf(path: string, options: TinyLlamaOptions
   const nCtx = options.contextLength ?? 512;
   const seed = options.seed ?? 1;
   const name = options.name ?? "hangar-tiny-llama";
+  const vocab = buildVocab(options.vocabSize);
 
-  if (!(type in FILE_TYPE)) throw new Error(`writeTinyLlamaGguf: type must be F32, F16, Q8_0 or Q4_0, got ${String(type)}`);
+  if (!(type in FILE_TYPE)) throw new Error(`writeTinyLlamaGguf: type must be F32, F16, Q8_0, Q4_0 or Q4_K_M, got ${String(type)}`);
   const sizes: Array<[string, number]> = [
     ["embeddingLength", nEmbd], ["blockCount", nBlock], ["headCount", nHead],
     ["headCountKv", nHeadKv], ["feedForwardLength", nFf], ["contextLength", nCtx],
@@ -139,9 +171,16 @@ export async function writeTinyLlamaGguf(path: string, options: TinyLlamaOptions
       }
     }
   }
+  if (type === "Q4_K_M") {
+    for (const [label, v] of [["embeddingLength", nEmbd], ["feedForwardLength", nFf]] as const) {
+      if (v % 256 !== 0) {
+        throw new Error(`writeTinyLlamaGguf: type Q4_K_M needs ${label} (${v}) to be a multiple of 256 (k-quant rows are 256-value super-blocks)`);
+      }
+    }
+  }
+  const baseType: GgmlTypeName = type === "Q4_K_M" ? "Q4_K" : type;
   const nEmbdKv = headDim * nHeadKv;
 
-  const vocab = buildVocab();
   const nVocab = vocab.tokens.length;
   const metadata: GgufMetadata = [
     ["general.architecture", gv.string("llama")],
@@ -171,10 +210,10 @@ export async function writeTinyLlamaGguf(path: string, options: TinyLlamaOptions
   ];
 
   // Uniform values (one draw each, cheap for GB-sized files) with std 1/sqrt(row) keep activations near unit scale.
-  const matrix = (tensorName: string, rowLength: number, rows: number): GgufTensorSpec => ({
+  const matrix = (tensorName: string, rowLength: number, rows: number, tensorType: GgmlTypeName = baseType): GgufTensorSpec => ({
     name: tensorName,
     dims: [rowLength, rows],
-    type,
+    type: tensorType,
     values: function* () {
       const rng = new SeededRandom((Math.imul(seed, 0x9e3779b1) ^ nameHash(tensorName)) >>> 0);
       const bound = Math.sqrt(3 / rowLength);
@@ -200,19 +239,20 @@ export async function writeTinyLlamaGguf(path: string, options: TinyLlamaOptions
   const tensors: GgufTensorSpec[] = [matrix("token_embd.weight", nEmbd, nVocab)];
   for (let b = 0; b < nBlock; b++) {
     const p = `blk.${b}.`;
+    const sensitive: GgmlTypeName = type === "Q4_K_M" && useMoreBits(b, nBlock) ? "Q6_K" : baseType;
     tensors.push(
       norm(`${p}attn_norm.weight`),
       matrix(`${p}attn_q.weight`, nEmbd, nEmbd),
       matrix(`${p}attn_k.weight`, nEmbd, nEmbdKv),
-      matrix(`${p}attn_v.weight`, nEmbd, nEmbdKv),
+      matrix(`${p}attn_v.weight`, nEmbd, nEmbdKv, sensitive),
       matrix(`${p}attn_output.weight`, nEmbd, nEmbd),
       norm(`${p}ffn_norm.weight`),
       matrix(`${p}ffn_gate.weight`, nEmbd, nFf),
       matrix(`${p}ffn_up.weight`, nEmbd, nFf),
-      matrix(`${p}ffn_down.weight`, nFf, nEmbd),
+      matrix(`${p}ffn_down.weight`, nFf, nEmbd, sensitive),
     );
   }
-  tensors.push(norm("output_norm.weight"), matrix("output.weight", nEmbd, nVocab));
+  tensors.push(norm("output_norm.weight"), matrix("output.weight", nEmbd, nVocab, type === "Q4_K_M" ? "Q6_K" : baseType));
 
   const layout = await writeGguf(path, metadata, tensors);
   return { path, sizeBytes: layout.totalBytes, parameterCount: layout.parameterCount, vocabSize: nVocab, type };

@@ -62,6 +62,12 @@ const RuntimeSettings = Type.Object(
       default: true,
       description: 'Keep one pre-started runner per backend with its runtime imported, so a load costs only the model.',
     }),
+    runner_nice: Type.Integer({
+      minimum: 0,
+      maximum: 19,
+      default: 10,
+      description: 'CPU niceness of runner processes (0 = same as the server): the API answers promptly while models keep every core busy.',
+    }),
     load_timeout_ms: Type.Integer({ minimum: 1000, default: 300_000, description: 'A load that takes longer fails and its runner is stopped.' }),
     restart_max: Type.Integer({ minimum: 0, maximum: 100, default: 3, description: 'Automatic restarts of a crashed runner allowed within restart_window_ms.' }),
     restart_window_ms: Type.Integer({ minimum: 1000, default: 600_000, description: 'Window for counting automatic restarts.' }),

@@ -74,13 +74,24 @@ export function parseComputeAppsCsv(stdout: string): GpuProcess[] {
     .filter((p) => Number.isInteger(p.pid));
 }
 
+/** The reason given when the executable does not exist. */
+const MISSING_BINARY = 'nvidia-smi not found on PATH';
+const MISSING_BINARY_CACHE_MS = 60_000;
+/** How much older than its cache time an answer may be served while a fresh one is fetched. */
+const MAX_STALE_MS = 4000;
+
+/** No binary on this machine will not change from one second to the next: look again a minute later. */
+function ttlOf(result: GpuQuery): number {
+  return !result.available && result.reason === MISSING_BINARY ? MISSING_BINARY_CACHE_MS : CACHE_MS;
+}
+
 function run(binary: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(binary, args, { timeout: TIMEOUT_MS, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (error) {
         const code = (error as NodeJS.ErrnoException).code;
         const text = (stdout || stderr || '').trim();
-        reject(new Error(code === 'ENOENT' ? 'nvidia-smi not found on PATH' : text || error.message));
+        reject(new Error(code === 'ENOENT' ? MISSING_BINARY : text || error.message));
       } else resolve(stdout);
     });
   });
@@ -88,16 +99,43 @@ function run(binary: string, args: string[]): Promise<string> {
 
 /** Queries nvidia-smi; never throws: no binary, no driver or no device gives `available: false` with the reason. */
 export class NvidiaSmi {
-  private cached: { at: number; value: Promise<GpuQuery> } | undefined;
+  private cached: { at: number; ttl: number; value: Promise<GpuQuery> } | undefined;
+  private refreshing = false;
 
   constructor(private readonly binary = 'nvidia-smi') {}
 
+  /**
+   * The GPUs, about a second old. A request that finds the answer older is answered from it at once while a
+   * fresh one is fetched in the background (up to a few seconds stale), so steady polling never waits for
+   * nvidia-smi; after a long quiet spell the request waits for a fresh answer.
+   */
   query(): Promise<GpuQuery> {
     const now = Date.now();
-    if (this.cached && now - this.cached.at < CACHE_MS) return this.cached.value;
-    const value = this.queryNow();
-    this.cached = { at: now, value };
-    return value;
+    if (!this.cached) {
+      this.cached = { at: now, ttl: CACHE_MS, value: this.fetch() };
+      return this.cached.value;
+    }
+    const age = now - this.cached.at;
+    // Too old to show while refreshing (nobody asked for a while): wait for a fresh answer.
+    if (age >= this.cached.ttl + MAX_STALE_MS && !this.refreshing) {
+      this.cached = { at: now, ttl: CACHE_MS, value: this.fetch() };
+      return this.cached.value;
+    }
+    if (age >= this.cached.ttl && !this.refreshing) {
+      this.refreshing = true;
+      const next = this.fetch();
+      void next.then((result) => {
+        this.cached = { at: Date.now(), ttl: ttlOf(result), value: next };
+        this.refreshing = false;
+      });
+    }
+    return this.cached.value;
+  }
+
+  private async fetch(): Promise<GpuQuery> {
+    const result = await this.queryNow();
+    if (this.cached) this.cached.ttl = ttlOf(result);
+    return result;
   }
 
   private async queryNow(): Promise<GpuQuery> {

@@ -9,6 +9,7 @@ import type { ResolvedLoadOptions } from './deployment.ts';
 import type { DeviceChoice } from './device.ts';
 import type { MeasurementStore } from './measurements.ts';
 import type { Backend, LoadCommand } from './protocol.ts';
+import { lowerProcessPriority } from './process-priority.ts';
 import { RunnerProcess, type RunnerExit, type StartRunner } from './runner-process.ts';
 
 /** What a load means once resolved: the version, concrete options, backend and device. */
@@ -105,6 +106,8 @@ export class RunnerLauncher {
       runner = await start({ load: command, loadTimeoutMs: runtime.load_timeout_ms, onExit: exitHandler });
     }
     self = runner;
+    // After the load, so the runtime's compute threads exist (later ones inherit the priority).
+    lowerProcessPriority(runner.pid, runtime.runner_nice);
     // The replacement spare starts a moment later, so its start-up does not compete with this load's finish.
     setTimeout(() => this.replenish(backend), SPARE_REPLENISH_DELAY_MS).unref();
     await this.saveMeasurement(runner, resolved.version.id, choice.device);

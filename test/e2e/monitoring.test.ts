@@ -66,6 +66,13 @@ test('metrics match the traffic exactly; /metrics is valid Prometheus text with 
   assert.ok(family('process_cpu_user_seconds_total'));
 });
 
+/** Past the one-second cache: the next request answers from it and refreshes in the background; wait for that. */
+async function pastCache(server: { request: (method: string, path: string) => Promise<unknown> }): Promise<void> {
+  await new Promise((r) => setTimeout(r, 1100));
+  await server.request('GET', '/gpu/status');
+  await new Promise((r) => setTimeout(r, 300));
+}
+
 test('GPU status from a stand-in nvidia-smi with two GPUs (processes mapped to models), a driver error, no devices, and no nvidia-smi at all', async (t) => {
   const dir = await tempDir(t);
   const fake = writeFakeNvidiaSmi(dir, 'two-gpus');
@@ -73,7 +80,7 @@ test('GPU status from a stand-in nvidia-smi with two GPUs (processes mapped to m
   const loaded = await server.request<{ pid: number; device: string }>('POST', '/api/v1/models/demo-embed-small/load', { device: 'cpu' });
   assert.equal(loaded.body.device, 'cpu');
   writeFakeNvidiaSmi(dir, 'two-gpus', loaded.body.pid);
-  await new Promise((r) => setTimeout(r, 1100)); // past the one-second cache
+  await pastCache(server);
   type Gpu = { name: string; memory_total_mb: number; memory_used_mb: number; utilization_percent: number; temperature_c: number; power_w: number; processes: Array<{ pid: number; model: string | null; memory_mb: number }> };
   for (const url of ['/gpu/status', '/api/v1/gpu/status']) {
     const status = await server.request<{ available: boolean; gpus: Record<string, Gpu> }>('GET', url);
@@ -96,7 +103,7 @@ test('GPU status from a stand-in nvidia-smi with two GPUs (processes mapped to m
 
   for (const [mode, reason] of [['driver-error', /couldn't communicate with the NVIDIA driver/], ['no-devices', /No devices were found/]] as const) {
     writeFakeNvidiaSmi(dir, mode);
-    await new Promise((r) => setTimeout(r, 1100));
+    await pastCache(server);
     const status = await server.request<{ available: boolean; reason: string; gpus: object }>('GET', '/gpu/status');
     assert.equal(status.status, 200);
     assert.equal(status.body.available, false);
@@ -105,7 +112,7 @@ test('GPU status from a stand-in nvidia-smi with two GPUs (processes mapped to m
     assert.equal((await server.request('POST', '/api/v1/embeddings', { model: 'demo-embed-small', input: 'still fine' })).status, 200);
   }
   fs.rmSync(fake);
-  await new Promise((r) => setTimeout(r, 1100));
+  await pastCache(server);
   const none = await server.request<{ available: boolean; reason: string }>('GET', '/api/v1/gpu/status');
   assert.equal(none.body.available, false);
   assert.match(none.body.reason, /not found/);
