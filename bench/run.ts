@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     const env = { HANGAR_RUNTIME_THREADS: String(threads), HANGAR_NVIDIA_SMI: '/nonexistent', API_RATE_LIMIT: '1000000', HANGAR_RUNTIME_KEEP_ALIVE: '-1' };
     const hangar = await startHangar(env, { keepHome: true });
     try {
-      const imports: Array<[string, string]> = [['minilm', fx.minilmDir], ['bge-base', fx.bgeBaseDir], ['tinyllama-q4_0', fx.tinyllama.Q4_0], ['tinyllama-q8_0', fx.tinyllama.Q8_0], ['tinyllama-f16', fx.tinyllama.F16]];
+      const imports: Array<[string, string]> = [['minilm', fx.minilmDir], ['bge-base', fx.bgeBaseDir], ['tinyllama-q4_0', fx.tinyllama.Q4_0], ['tinyllama-q4_k_m', fx.tinyllama.Q4_K_M], ['tinyllama-q8_0', fx.tinyllama.Q8_0], ['tinyllama-f16', fx.tinyllama.F16]];
       for (const [name, source] of imports) await hangar.request('POST', '/api/v1/models/import', { name, path: source });
       if (wanted('P1') || wanted('M')) {
         await hangar.request('POST', '/api/v1/models/minilm/load', { threads });
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
       }
       if (wanted('P8')) {
         const cases: MemoryCase[] = [{ model: 'minilm', label: 'minilm', kind: 'onnx' }, { model: 'bge-base', label: 'bge-base', kind: 'onnx' }];
-        for (const quant of ['q4_0', 'q8_0', 'f16']) for (const ctx of [512, 2048]) cases.push({ model: `tinyllama-${quant}`, label: `tinyllama-${quant}-${ctx}`, kind: 'gguf', contextSize: ctx });
+        for (const quant of ['q4_0', 'q4_k_m', 'q8_0', 'f16']) for (const ctx of [512, 2048]) cases.push({ model: `tinyllama-${quant}`, label: `tinyllama-${quant}-${ctx}`, kind: 'gguf', contextSize: ctx });
         report(await memoryBenchmark(hangar, cases, threads));
       }
     } finally {
