@@ -42,7 +42,7 @@ export async function generationBenchmark(hangar: HangarProcess, model: string, 
   const llama = await benchLlama();
   const raw = await llama.loadModel({ modelPath: file });
   try {
-    const { anchor, hangar: ours, pairRatio } = await interleaved(3, () => rawGeneration(raw, tokens, threads), () => hangarGeneration(hangar, model, tokens));
+    const { anchor, hangar: ours, pairRatio } = await interleaved(5, () => rawGeneration(raw, tokens, threads), () => hangarGeneration(hangar, model, tokens));
     return { id: `P2-${quant}`, measure: `generation, TinyLlama shape ${quant}, ${tokens} tokens streamed, ${threads} threads (tokens/s)`, hangar: ours, anchor, unit: '/s', ratio: pairRatio, goal: '>= 0.97', pass: pairRatio >= 0.97 };
   } finally {
     await raw.dispose();

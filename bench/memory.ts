@@ -29,9 +29,15 @@ export async function memoryBenchmark(hangar: HangarProcess, cases: MemoryCase[]
     await hangar.request('POST', `/api/v1/models/${c.model}/load`, { threads, ...(c.contextSize ? { context_size: c.contextSize } : {}) });
     if (c.kind === 'gguf') await hangar.request('POST', '/api/v1/generate', { model: c.model, prompt: 'Once upon a time', max_tokens: 8, temperature: 0 });
     else await hangar.request('POST', '/api/v1/embeddings', { model: c.model, input: 'the model server loads weights into memory and answers requests from many clients' });
-    const status = await hangar.request<Status>('GET', `/api/v1/models/status/${c.model}`);
+    // RSS moves for a moment after a request (allocator, garbage collection): take the highest of a few readings.
+    let highest = 0;
+    for (let i = 0; i < 4; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const status = await hangar.request<Status>('GET', `/api/v1/models/status/${c.model}`);
+      highest = Math.max(highest, status.memory_usage_mb ?? 0);
+    }
     await hangar.request('POST', `/api/v1/models/${c.model}/unload`);
-    const measured = (status.memory_usage_mb ?? 0) * MB;
+    const measured = highest * MB;
     const ratio = estimate.total_bytes / measured;
     results.push({
       id: `P8-${c.label}`,

@@ -1,5 +1,5 @@
 // Every benchmark in one run, on real-size fixtures: Hangar vs its anchor (raw runtime, curl, goal) measured in the same run.
-// Usage: npm run bench [-- --only P1,P2] [--json FILE] [--threads N]
+// Usage: npm run bench [-- --only P1,P2] [--json FILE] [--threads N (default: the runtime's default, cores - 1)]
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   const unknown = (only ?? []).filter((id) => !IDS.includes(id));
   if (unknown.length) throw new Error(`unknown benchmark ${unknown.join(', ')}; known: ${IDS.join(', ')}`);
   const wanted = (id: string) => !only || only.includes(id);
-  const threads = Number(values.threads ?? os.availableParallelism());
+  // The runtime's own default (runtime.threads = 0): one core stays with the control plane.
+  const threads = Number(values.threads ?? Math.max(1, os.availableParallelism() - 1));
   const results: Result[] = [];
   const report = (rows: Result[]) => {
     results.push(...rows);
