@@ -2,10 +2,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pgModule from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type { Database } from './schema.ts';
 import { redactUrl } from '../config/redact.ts';
+
+/** pg is loaded only when a PostgreSQL URL is configured (it is CommonJS, so synchronously). */
+const requirePg = (): typeof pgModule => createRequire(import.meta.url)('pg') as typeof pgModule;
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -25,12 +29,14 @@ export interface OpenDatabaseOptions {
 const INT8_OID = 20;
 
 /** Row counts and sizes are bigint columns; our values stay far below 2^53, so numbers are safe. */
-const pgTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === INT8_OID) return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format);
-  },
-};
+function pgTypes(pg: typeof pgModule) {
+  return {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === INT8_OID) return (value: string) => Number(value);
+      return pg.types.getTypeParser(oid, format);
+    },
+  };
+}
 
 function redactDatabaseUrl(url: string): string {
   return redactUrl(url, 'postgres (unparseable URL)');
@@ -42,7 +48,8 @@ export function isPostgresUrl(url: string): boolean {
 
 export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
   if (options.databaseUrl && isPostgresUrl(options.databaseUrl)) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, types: pgTypes, max: 10 });
+    const pg = requirePg();
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, types: pgTypes(pg), max: 10 });
     // An idle client losing its connection must not crash the server; the next query reports it.
     pool.on('error', () => undefined);
     return {

@@ -1,5 +1,4 @@
 // Client of a Hugging Face-compatible hub: repo facts and file listing via @huggingface/hub, URLs and errors for downloads.
-import { listFiles, modelInfo } from '@huggingface/hub';
 import { HangarError, NotFound } from '../errors.ts';
 
 export interface HubFile {
@@ -111,6 +110,8 @@ export class HubClient {
     assertRepoId(repoId);
     const details = { repo_id: repoId, revision };
     try {
+      // Imported on first use: a server that never talks to a hub does not load the client.
+      const { listFiles, modelInfo } = await import('@huggingface/hub');
       const info = await modelInfo({
         name: repoId,
         revision,

@@ -3,8 +3,10 @@ import { readFile, readdir, access } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
-import si from 'systeminformation';
 import type { GpuQuery } from './nvidia-smi.ts';
+
+/** systeminformation is imported on first use: the server starts without it. */
+const systemInformation = async () => (await import('systeminformation')).default;
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -237,6 +239,7 @@ function toFlags(words: Set<string>, arch: string): CpuFlags {
 async function probeCpu(): Promise<HardwareProfile['cpu']> {
   const cpuinfoText = await readText('/proc/cpuinfo');
   const cpuinfo = parseCpuinfo(cpuinfoText);
+  const si = await systemInformation();
   const data = await si.cpu().catch(() => null);
   let flagsLine = cpuinfo.get('flags') ?? cpuinfo.get('Features');
   if (flagsLine === undefined) flagsLine = await si.cpuFlags().catch(() => '');
@@ -256,7 +259,7 @@ async function probeCpu(): Promise<HardwareProfile['cpu']> {
 }
 
 async function probeOs(): Promise<HardwareProfile['os']> {
-  const data = await si.osInfo().catch(() => null);
+  const data = await (await systemInformation()).osInfo().catch(() => null);
   return {
     platform: data?.platform || os.platform(),
     distro: data?.distro || '',
@@ -377,7 +380,7 @@ export class HardwareProbe {
   private async memory(): Promise<HardwareProfile['memory']> {
     const toMb = (bytes: number): number => Math.round(bytes / MIB);
     try {
-      const m = await si.mem();
+      const m = await (await systemInformation()).mem();
       return { total_mb: toMb(m.total), free_mb: toMb(m.free), available_mb: toMb(m.available) };
     } catch {
       // os.freemem() is MemAvailable on Linux, the closest stand-in for both figures.
