@@ -8,7 +8,7 @@ import { gguf } from '@huggingface/gguf';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { FileCheck, RequirementCheck } from '../schemas/integrity.ts';
 import { tensorDataExtent } from './gguf-tensor-data.ts';
-import { onnxExternalDataLocations } from './onnx-external-data.ts';
+import { onnxExternalDataLocations } from '../store/onnx-initializers.ts';
 
 /** A file as the version lists it (version_files): what its bytes must be. */
 export interface ExpectedFile {

@@ -1,4 +1,4 @@
-// Counts an ONNX model's parameters by walking the protobuf wire format, without decoding weight bytes.
+// Reads an ONNX model's initializers by walking the protobuf wire format, without decoding weight bytes: parameter count, external-data files.
 
 /** Field numbers from onnx.proto: ModelProto.graph = 7, GraphProto.initializer = 5, TensorProto.dims = 1. */
 const MODEL_GRAPH_FIELD = 7;
@@ -84,4 +84,32 @@ export function countOnnxParameters(model: Uint8Array): number {
     }
   }
   return total;
+}
+
+/** TensorProto.external_data = 13; StringStringEntryProto key = 1, value = 2. */
+const TENSOR_EXTERNAL_DATA_FIELD = 13;
+const ENTRY_KEY_FIELD = 1;
+const ENTRY_VALUE_FIELD = 2;
+
+/** Length-delimited fields `number` inside the message `parent`. */
+function nested(buf: Uint8Array, parent: Field, number: number): Field[] {
+  return [...fields(buf, parent.start, parent.end)].filter((f) => f.number === number && f.wireType === 2);
+}
+
+/** The distinct `location` values of the initializers' external data, relative to the model file's folder. */
+export function onnxExternalDataLocations(model: Uint8Array): string[] {
+  const decoder = new TextDecoder();
+  const locations = new Set<string>();
+  for (const graph of [...fields(model, 0, model.length)].filter((f) => f.number === MODEL_GRAPH_FIELD && f.wireType === 2)) {
+    for (const initializer of nested(model, graph, GRAPH_INITIALIZER_FIELD)) {
+      for (const entry of nested(model, initializer, TENSOR_EXTERNAL_DATA_FIELD)) {
+        const [key] = nested(model, entry, ENTRY_KEY_FIELD);
+        const [value] = nested(model, entry, ENTRY_VALUE_FIELD);
+        if (key && value && decoder.decode(model.subarray(key.start, key.end)) === 'location') {
+          locations.add(decoder.decode(model.subarray(value.start, value.end)));
+        }
+      }
+    }
+  }
+  return [...locations];
 }

@@ -1,24 +1,13 @@
 // The `hangar` binary: serve in a child process, client commands against it, exit codes, SIGTERM shutdown.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { spawn, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { makeFixtures } from '../helpers/fixtures.ts';
 import { tempDir } from '../helpers/temp.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const run = promisify(execFile);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function hangar(args: string[], url: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

@@ -2,27 +2,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeTinyLlamaGguf } from '../../scripts/lib/llama-gguf-writer.ts';
 import { repoFromFolder } from '../../scripts/lib/hub-repos.ts';
 import { startHubServer } from '../../scripts/lib/hub-server.ts';
 import { tempDir } from '../helpers/temp.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const REPO = 'hangar-test/restart-llama';
 const FILE = 'restart-llama.F32.gguf';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function serve(env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['bin/hangar.js', 'serve'], { env: { ...process.env, ...env }, stdio: 'ignore' });

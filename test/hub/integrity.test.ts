@@ -10,7 +10,7 @@ import { catalogUnderTest } from '../helpers/catalog.ts';
 import { makeFixtures } from '../helpers/fixtures.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { assertLoadable, badFilesOf, lastIntegrityReport, repairVersion, validateVersion, type BadFile, type VersionRepairer } from '../../src/hub/integrity.ts';
-import { onnxExternalDataLocations } from '../../src/hub/onnx-external-data.ts';
+import { onnxExternalDataLocations } from '../../src/store/onnx-initializers.ts';
 import type { BlobStore } from '../../src/store/blob-store.ts';
 import type { ResolvedVersion } from '../../src/registry/catalog.ts';
 import type { IntegrityReport } from '../../src/schemas/integrity.ts';
