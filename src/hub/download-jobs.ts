@@ -217,7 +217,7 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
 
   private launch(job: StoredJob): void {
     const controller = new AbortController();
-    const tracker = new ProgressTracker(job.plan.files, job.request.force_redownload);
+    const tracker = new ProgressTracker(job.plan.files);
     const entry: Running = { controller, tracker, done: Promise.resolve() };
     this.running.set(job.id, entry);
     entry.done = this.run(job, controller.signal, tracker).finally(() => {

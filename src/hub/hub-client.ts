@@ -1,4 +1,5 @@
 // Client of a Hugging Face-compatible hub: repo facts and file listing via @huggingface/hub, URLs and errors for downloads.
+import { gguf } from '@huggingface/gguf';
 import { HangarError, NotFound } from '../errors.ts';
 
 export interface HubFile {
@@ -161,6 +162,21 @@ export class HubClient {
     if (!response.ok) throw hubError(response.status, response.headers.get('x-error-code'), `${filePath}`, { repo_id: repoId, path: filePath });
     const parsed: unknown = await response.json();
     return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  }
+
+  /** The GGUF header of a repo file, read with HTTP range requests (the weights are not downloaded). */
+  async ggufHeader(repoId: string, commit: string, filePath: string) {
+    try {
+      return await gguf(this.resolveUrl(repoId, commit, filePath), { fetch: this.fetch, computeParametersCount: true });
+    } catch (error) {
+      if (error instanceof HangarError) throw error;
+      throw new HangarError('hub_bad_gguf', 502, `${filePath} in ${repoId} has no readable GGUF header: ${(error as Error).message}`, { repo_id: repoId, path: filePath });
+    }
+  }
+
+  /** The repo's transformers config: the listing's `config` overlaid with its config.json file. */
+  async repoConfig(snapshot: RepoSnapshot): Promise<Record<string, unknown>> {
+    return { ...(snapshot.config ?? {}), ...((await this.fileJson(snapshot.repo_id, snapshot.commit_sha, 'config.json')) ?? {}) };
   }
 
   /** Turns what @huggingface/hub threw into a Hangar error with the hub's code. */

@@ -1,6 +1,4 @@
 // Memory estimates for a hub repo variant before downloading it: the shape comes from the remote GGUF header or config.json.
-import { gguf } from '@huggingface/gguf';
-import { HangarError } from '../errors.ts';
 import { estimateResponse, shapeFromGgufHeader, shapeFromOnnxConfig, type DeviceBudget, type ModelShape } from '../store/memory-estimate.ts';
 import type { EstimateMemoryResponse } from '../schemas/estimate.ts';
 import type { HubClient } from './hub-client.ts';
@@ -11,16 +9,10 @@ export async function hubVariantShape(hub: HubClient, repoId: string, revision: 
   const snapshot = await hub.repo(repoId, revision);
   const variant = chooseVariant(listVariants(snapshot.files), wanted, repoId);
   if (variant.format === 'gguf') {
-    let parsed;
-    try {
-      parsed = await gguf(hub.resolveUrl(repoId, snapshot.commit_sha, variant.entry), { fetch: hub.fetch });
-    } catch (error) {
-      if (error instanceof HangarError) throw error;
-      throw new HangarError('hub_bad_gguf', 502, `${variant.entry} in ${repoId} has no readable GGUF header: ${(error as Error).message}`, { repo_id: repoId });
-    }
+    const parsed = await hub.ggufHeader(repoId, snapshot.commit_sha, variant.entry);
     return { shape: { ...shapeFromGgufHeader(parsed.metadata, parsed.tensorInfos, variant.size_bytes), quantization: variant.quantization }, variant };
   }
-  const config = { ...(snapshot.config ?? {}), ...((await hub.fileJson(repoId, snapshot.commit_sha, 'config.json')) ?? {}) };
+  const config = await hub.repoConfig(snapshot);
   return { shape: shapeFromOnnxConfig(config, variant.size_bytes, variant.quantization), variant };
 }
 

@@ -1,7 +1,6 @@
 // Turns a finished download into store blobs and a model version with its hub lineage (repo, revision, commit).
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { ModelCatalog } from '../registry/catalog.ts';
 import type { BlobStore } from '../store/blob-store.ts';
@@ -10,6 +9,7 @@ import type { ActionContext } from '../registry/audit.ts';
 import type { VersionInfo } from '../schemas/models.ts';
 import { HangarError } from '../errors.ts';
 import type { JobPlan, JobRequest } from './job-store.ts';
+import { isFullPrecision } from './variants.ts';
 
 /** A downloaded file ready to adopt: its verified temp file, or null when the store already holds its blob. */
 export interface FinishedFile {
@@ -65,7 +65,7 @@ export async function importDownloadedVersion(
       {
         name: request.name,
         quantization: plan.quantization,
-        metadata: { variant: plan.variant, full_precision: ['F32', 'F16', 'BF16', 'fp32', 'fp16'].includes(plan.variant) },
+        metadata: { variant: plan.variant, full_precision: isFullPrecision(plan.variant) },
         source: {
           kind: 'hub',
           repo_id: request.repo_id,
@@ -81,9 +81,4 @@ export async function importDownloadedVersion(
       {},
     );
   });
-}
-
-/** The snapshot path of a file for messages. */
-export function displayPath(repoId: string, file: string): string {
-  return path.posix.join(repoId, file);
 }

@@ -1,6 +1,4 @@
 // What a hub repo holds, before downloading it: architecture, size facts, licence, files and runnable variants.
-import { gguf } from '@huggingface/gguf';
-import { HangarError } from '../errors.ts';
 import type { HubClient, RepoSnapshot } from './hub-client.ts';
 import { listVariants, type Variant } from './variants.ts';
 
@@ -44,14 +42,7 @@ function num(value: unknown): number | null {
 
 /** Reads the GGUF header of `entry` remotely (HTTP range requests), without downloading the weights. */
 async function ggufFacts(hub: HubClient, snapshot: RepoSnapshot, entry: string): Promise<ModelShapeFacts> {
-  const url = hub.resolveUrl(snapshot.repo_id, snapshot.commit_sha, entry);
-  let parsed;
-  try {
-    parsed = await gguf(url, { fetch: hub.fetch, computeParametersCount: true });
-  } catch (error) {
-    if (error instanceof HangarError) throw error;
-    throw new HangarError('hub_bad_gguf', 502, `${entry} in ${snapshot.repo_id} has no readable GGUF header: ${(error as Error).message}`, { repo_id: snapshot.repo_id, path: entry });
-  }
+  const parsed = await hub.ggufHeader(snapshot.repo_id, snapshot.commit_sha, entry);
   const meta = parsed.metadata as Record<string, unknown>;
   const arch = typeof meta['general.architecture'] === 'string' ? (meta['general.architecture'] as string) : null;
   const key = (name: string) => (arch ? num(meta[`${arch}.${name}`]) : null);
@@ -71,7 +62,7 @@ async function ggufFacts(hub: HubClient, snapshot: RepoSnapshot, entry: string):
 
 /** ONNX repos describe themselves in config.json (Hugging Face transformers keys). */
 async function onnxFacts(hub: HubClient, snapshot: RepoSnapshot, variants: Variant[]): Promise<ModelShapeFacts> {
-  const config = { ...(snapshot.config ?? {}), ...((await hub.fileJson(snapshot.repo_id, snapshot.commit_sha, 'config.json')) ?? {}) };
+  const config = await hub.repoConfig(snapshot);
   const architectures = Array.isArray(config.architectures) ? config.architectures.map(String) : [];
   const heads = num(config.num_attention_heads) ?? num(config.n_head);
   const fp32 = variants.find((v) => v.id === 'fp32');

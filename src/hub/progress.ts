@@ -11,7 +11,7 @@ export class ProgressTracker {
   private fetched = 0;
 
   /** Bytes of unfinished files start at 0: the downloader reports what a resumed partial already holds. */
-  constructor(files: JobFile[], _force: boolean) {
+  constructor(files: JobFile[]) {
     this.order = files.map((f) => f.path);
     this.byPath = new Map(
       files.map((f) => {

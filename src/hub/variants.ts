@@ -28,6 +28,9 @@ const WEIGHT_EXTENSIONS = ['.gguf', '.onnx', '.onnx_data', '.safetensors', '.bin
 /** Small companion files never needed to run a model. */
 const SKIPPED = new Set(['.gitattributes']);
 const FULL_PRECISION = new Set(['F32', 'F16', 'BF16', 'fp32', 'fp16']);
+
+/** F32/F16/BF16 GGUF or fp32/fp16 ONNX: weights as trained, not quantized. */
+export const isFullPrecision = (variant: string): boolean => FULL_PRECISION.has(variant);
 const ONNX_BITS: Record<string, number> = { fp32: 32, fp16: 16, q8: 8, int8: 8, uint8: 8, q4: 4, q4f16: 4, bnb4: 4 };
 /** ONNX dtypes in preference order for a default download on a CPU: full precision first (transformers.js' own default). */
 const ONNX_DEFAULT_ORDER = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'];
@@ -70,7 +73,7 @@ function ggufVariants(files: HubFile[]): Variant[] {
       format: 'gguf' as const,
       quantization: quant,
       bits: ggufBits(quant),
-      full_precision: FULL_PRECISION.has(quant),
+      full_precision: isFullPrecision(quant),
       weight_files: weights,
       files: [...small, ...weights],
       size_bytes: group.reduce((sum, f) => sum + f.size_bytes, 0),
@@ -103,7 +106,7 @@ function onnxVariants(files: HubFile[]): Variant[] {
       format: 'onnx' as const,
       quantization: dtype,
       bits: ONNX_BITS[dtype] ?? null,
-      full_precision: FULL_PRECISION.has(dtype),
+      full_precision: isFullPrecision(dtype),
       weight_files: paths,
       files: [...small, ...paths],
       size_bytes: weights.reduce((sum, f) => sum + f.size_bytes, 0),
