@@ -28,7 +28,11 @@ export const percentile = (values: number[], p: number): number => {
  * seconds, so each Hangar round is compared with the anchor round next to it: the ratio is the median
  * of those pairs; the medians of each side are reported alongside.
  */
-export async function interleaved(rounds: number, anchor: () => Promise<number>, hangar: () => Promise<number>): Promise<{ anchor: number; hangar: number; pairRatio: number }> {
+export async function interleaved(
+  rounds: number,
+  anchor: () => Promise<number>,
+  hangar: () => Promise<number>,
+): Promise<{ anchor: number; hangar: number; pairRatio: number }> {
   await anchor();
   await hangar();
   const a: number[] = [];
@@ -46,7 +50,15 @@ function format(value: number): string {
 }
 
 export function printTable(results: Result[]): void {
-  const rows = results.map((r) => [r.id, r.measure, `${format(r.hangar)} ${r.unit}`, `${format(r.anchor)} ${r.unit}`, r.ratio.toFixed(3), r.goal, r.pass ? 'yes' : 'NO']);
+  const rows = results.map((r) => [
+    r.id,
+    r.measure,
+    `${format(r.hangar)} ${r.unit}`,
+    `${format(r.anchor)} ${r.unit}`,
+    r.ratio.toFixed(3),
+    r.goal,
+    r.pass ? 'yes' : 'NO',
+  ]);
   const headers = ['id', 'measure', 'hangar', 'raw / anchor', 'ratio', 'goal', 'pass'];
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   for (const row of [headers, ...rows]) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i])).join('  ')}\n`);
@@ -54,9 +66,20 @@ export function printTable(results: Result[]): void {
 }
 
 export function machine(threads: number): Record<string, unknown> {
-  return { cpu: os.cpus()[0]?.model, cores: os.availableParallelism(), ram_gb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}`, runner_threads: threads, date: new Date().toISOString() };
+  return {
+    cpu: os.cpus()[0]?.model,
+    cores: os.availableParallelism(),
+    ram_gb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    runner_threads: threads,
+    date: new Date().toISOString(),
+  };
 }
 
 export function writeJson(file: string, results: Result[], threads: number): void {
-  fs.writeFileSync(file, `${JSON.stringify({ machine: machine(threads), results: results.map(({ id, measure, hangar, anchor, ratio, goal, pass, unit, note }) => ({ id, measure, hangar, anchor, unit, ratio, goal, pass, ...(note ? { note } : {}) })) }, null, 2)}\n`);
+  fs.writeFileSync(
+    file,
+    `${JSON.stringify({ machine: machine(threads), results: results.map(({ id, measure, hangar, anchor, ratio, goal, pass, unit, note }) => ({ id, measure, hangar, anchor, unit, ratio, goal, pass, ...(note ? { note } : {}) })) }, null, 2)}\n`,
+  );
 }

@@ -9,10 +9,14 @@ export async function rawExtractor(dir: string, threads: number): Promise<Featur
   env.allowRemoteModels = false;
   env.useFSCache = false;
   env.localModelPath = path.dirname(dir);
-  return pipeline('feature-extraction', path.basename(dir), { dtype: 'fp32', session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 } });
+  return pipeline('feature-extraction', path.basename(dir), {
+    dtype: 'fp32',
+    session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+  });
 }
 
-const embed = (hangar: HangarProcess, model: string, input: string | string[]) => hangar.request('POST', '/api/v1/embeddings', { model, input });
+const embed = (hangar: HangarProcess, model: string, input: string | string[]) =>
+  hangar.request('POST', '/api/v1/embeddings', { model, input });
 
 async function oneClient(hangar: HangarProcess, model: string, raw: FeatureExtractionPipeline): Promise<Result> {
   const texts = sentences(60, 1);
@@ -27,7 +31,16 @@ async function oneClient(hangar: HangarProcess, model: string, raw: FeatureExtra
     return texts.length / ((now() - start) / 1000);
   };
   const { anchor, hangar: ours, pairRatio } = await interleaved(5, rawRound, hangarRound);
-  return { id: 'P1-1', measure: 'embeddings, MiniLM shape, 1 client, 8-128 words (sentences/s)', hangar: ours, anchor, unit: '/s', ratio: pairRatio, goal: '>= 0.90', pass: pairRatio >= 0.9 };
+  return {
+    id: 'P1-1',
+    measure: 'embeddings, MiniLM shape, 1 client, 8-128 words (sentences/s)',
+    hangar: ours,
+    anchor,
+    unit: '/s',
+    ratio: pairRatio,
+    goal: '>= 0.90',
+    pass: pairRatio >= 0.9,
+  };
 }
 
 async function concurrent(hangar: HangarProcess, model: string, raw: FeatureExtractionPipeline, clients: number): Promise<Result> {
@@ -40,13 +53,24 @@ async function concurrent(hangar: HangarProcess, model: string, raw: FeatureExtr
   const hangarRound = async () => {
     let next = 0;
     const start = now();
-    await Promise.all(Array.from({ length: clients }, async () => {
-      while (next < texts.length) await embed(hangar, model, texts[next++]);
-    }));
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        while (next < texts.length) await embed(hangar, model, texts[next++]);
+      }),
+    );
     return texts.length / ((now() - start) / 1000);
   };
   const { anchor, hangar: ours, pairRatio } = await interleaved(3, rawRound, hangarRound);
-  return { id: `P1-${clients}`, measure: `embeddings, MiniLM shape, ${clients} clients vs raw batches of ${clients} (sentences/s)`, hangar: ours, anchor, unit: '/s', ratio: pairRatio, goal: '>= 0.90', pass: pairRatio >= 0.9 };
+  return {
+    id: `P1-${clients}`,
+    measure: `embeddings, MiniLM shape, ${clients} clients vs raw batches of ${clients} (sentences/s)`,
+    hangar: ours,
+    anchor,
+    unit: '/s',
+    ratio: pairRatio,
+    goal: '>= 0.90',
+    pass: pairRatio >= 0.9,
+  };
 }
 
 /** Metrics on vs off, switched live through the config API, same sentences, rounds alternating. */
@@ -60,11 +84,26 @@ async function metricsOverhead(hangar: HangarProcess, model: string): Promise<Re
   };
   const { anchor: off, hangar: on, pairRatio } = await interleaved(5, round(false), round(true));
   await hangar.request('PATCH', '/config', { model_metrics_enabled: true });
-  return { id: 'M', measure: 'embeddings with metrics on vs off (sentences/s)', hangar: on, anchor: off, unit: '/s', ratio: pairRatio, goal: 'within 2%', pass: Math.abs(1 - pairRatio) <= 0.02 };
+  return {
+    id: 'M',
+    measure: 'embeddings with metrics on vs off (sentences/s)',
+    hangar: on,
+    anchor: off,
+    unit: '/s',
+    ratio: pairRatio,
+    goal: 'within 2%',
+    pass: Math.abs(1 - pairRatio) <= 0.02,
+  };
 }
 
 /** P1 and the metrics overhead: `model` is the MiniLM-shaped version loaded in `hangar`. */
-export async function embeddingBenchmarks(hangar: HangarProcess, model: string, dir: string, threads: number, wanted: (id: string) => boolean): Promise<Result[]> {
+export async function embeddingBenchmarks(
+  hangar: HangarProcess,
+  model: string,
+  dir: string,
+  threads: number,
+  wanted: (id: string) => boolean,
+): Promise<Result[]> {
   const results: Result[] = [];
   const raw = await rawExtractor(dir, threads);
   try {

@@ -16,17 +16,45 @@ export interface BenchFixtures {
 export async function benchFixtures(): Promise<BenchFixtures> {
   const bertDir = path.join(CACHE_DIR, 'bert-384x6');
   const llamaFile = path.join(CACHE_DIR, 'llama-512x8-q8_0.gguf');
-  await ensureDir(bertDir, (tmp) => writeTinyBertModel(tmp, { hiddenSize: 384, numLayers: 6, numHeads: 12, intermediateSize: 1536, maxPositions: 512, seed: 7 }));
+  await ensureDir(bertDir, (tmp) =>
+    writeTinyBertModel(tmp, { hiddenSize: 384, numLayers: 6, numHeads: 12, intermediateSize: 1536, maxPositions: 512, seed: 7 }),
+  );
   await ensureFile(llamaFile, (tmp) =>
-    writeTinyLlamaGguf(tmp, { type: 'Q8_0', embeddingLength: 512, blockCount: 8, headCount: 8, headCountKv: 4, feedForwardLength: 1408, contextLength: 2048, seed: 7, name: 'bench-llama' }),
+    writeTinyLlamaGguf(tmp, {
+      type: 'Q8_0',
+      embeddingLength: 512,
+      blockCount: 8,
+      headCount: 8,
+      headCountKv: 4,
+      feedForwardLength: 1408,
+      contextLength: 2048,
+      seed: 7,
+      name: 'bench-llama',
+    }),
   );
   return { bertDir, llamaFile };
 }
 
 /** sentence-transformers/all-MiniLM-L6-v2's exact shape (22.7 M parameters, ~91 MB fp32). */
-export const MINILM_SHAPE = { vocabSize: 30522, hiddenSize: 384, numLayers: 6, numHeads: 12, intermediateSize: 1536, maxPositions: 512, seed: 11 } as const satisfies TinyBertOptions;
+export const MINILM_SHAPE = {
+  vocabSize: 30522,
+  hiddenSize: 384,
+  numLayers: 6,
+  numHeads: 12,
+  intermediateSize: 1536,
+  maxPositions: 512,
+  seed: 11,
+} as const satisfies TinyBertOptions;
 /** BAAI/bge-base-en-v1.5's exact shape (108.9 M parameters without the pooler, ~436 MB fp32). */
-export const BGE_BASE_SHAPE = { vocabSize: 30522, hiddenSize: 768, numLayers: 12, numHeads: 12, intermediateSize: 3072, maxPositions: 512, seed: 12 } as const satisfies TinyBertOptions;
+export const BGE_BASE_SHAPE = {
+  vocabSize: 30522,
+  hiddenSize: 768,
+  numLayers: 12,
+  numHeads: 12,
+  intermediateSize: 3072,
+  maxPositions: 512,
+  seed: 12,
+} as const satisfies TinyBertOptions;
 /** TinyLlama-1.1B's exact shape (1.10 B parameters); the weight type is chosen per file. */
 export const TINYLLAMA_SHAPE = {
   vocabSize: 32000,
@@ -107,9 +135,10 @@ export async function realFixtures(options: { only?: string[]; onEvent?: (event:
     if (options.only && !options.only.includes(name)) continue;
     const target = paths.byName[name];
     const started = performance.now();
-    const generated = name === 'minilm' || name === 'bge'
-      ? await ensureDir(target, (tmp) => writeRealFixture(name, tmp))
-      : await ensureFile(target, (tmp) => writeRealFixture(name, tmp));
+    const generated =
+      name === 'minilm' || name === 'bge'
+        ? await ensureDir(target, (tmp) => writeRealFixture(name, tmp))
+        : await ensureFile(target, (tmp) => writeRealFixture(name, tmp));
     options.onEvent?.({ name, path: target, bytes: sizeOf(target), generated, seconds: (performance.now() - started) / 1000 });
   }
   const { byName: _byName, ...result } = paths;
@@ -183,7 +212,10 @@ async function ensureDir(target: string, write: (tmp: string) => Promise<unknown
   return true;
 }
 
-const WORDS = 'the model server loads weights into memory and answers requests from many clients while measuring latency throughput and tokens per second on every device it can find'.split(' ');
+const WORDS =
+  'the model server loads weights into memory and answers requests from many clients while measuring latency throughput and tokens per second on every device it can find'.split(
+    ' ',
+  );
 
 /** Deterministic sentences of 8 to 128 words. */
 export function sentences(count: number, seed = 1): string[] {

@@ -29,7 +29,11 @@ export async function hangarGeneration(hangar: HangarProcess, model: string, tok
     body: JSON.stringify({ model, prompt: PROMPT, max_tokens: tokens, ignore_eos: true, temperature: 0, stream: true }),
   });
   const body = await response.text();
-  const done = body.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as { type: string; usage?: { completion_tokens: number } }).find((e) => e.type === 'done');
+  const done = body
+    .split('\n')
+    .filter((l) => l.startsWith('data: '))
+    .map((l) => JSON.parse(l.slice(6)) as { type: string; usage?: { completion_tokens: number } })
+    .find((e) => e.type === 'done');
   if (!done?.usage) throw new Error(`generation failed: ${body.slice(-300)}`);
   return done.usage.completion_tokens / ((now() - start) / 1000);
 }
@@ -38,12 +42,36 @@ let llamaPromise: Promise<Llama> | undefined;
 export const benchLlama = (): Promise<Llama> => (llamaPromise ??= getLlama({ gpu: false }));
 
 /** P2 for one quantization: `model` is that file loaded in `hangar` with `threads`, `file` the same GGUF for the raw side. */
-export async function generationBenchmark(hangar: HangarProcess, model: string, file: string, quant: string, threads: number, tokens = 128): Promise<Result> {
+export async function generationBenchmark(
+  hangar: HangarProcess,
+  model: string,
+  file: string,
+  quant: string,
+  threads: number,
+  tokens = 128,
+): Promise<Result> {
   const llama = await benchLlama();
   const raw = await llama.loadModel({ modelPath: file });
   try {
-    const { anchor, hangar: ours, pairRatio } = await interleaved(5, () => rawGeneration(raw, tokens, threads), () => hangarGeneration(hangar, model, tokens));
-    return { id: `P2-${quant}`, measure: `generation, TinyLlama shape ${quant}, ${tokens} tokens streamed, ${threads} threads (tokens/s)`, hangar: ours, anchor, unit: '/s', ratio: pairRatio, goal: '>= 0.97', pass: pairRatio >= 0.97 };
+    const {
+      anchor,
+      hangar: ours,
+      pairRatio,
+    } = await interleaved(
+      5,
+      () => rawGeneration(raw, tokens, threads),
+      () => hangarGeneration(hangar, model, tokens),
+    );
+    return {
+      id: `P2-${quant}`,
+      measure: `generation, TinyLlama shape ${quant}, ${tokens} tokens streamed, ${threads} threads (tokens/s)`,
+      hangar: ours,
+      anchor,
+      unit: '/s',
+      ratio: pairRatio,
+      goal: '>= 0.97',
+      pass: pairRatio >= 0.97,
+    };
   } finally {
     await raw.dispose();
   }
@@ -70,5 +98,14 @@ export async function statusUnderLoad(hangar: HangarProcess, models: [string, st
   const loaded = percentile(await sample(300), 99);
   busy = false;
   await Promise.all(streams);
-  return { id: 'P4', measure: 'p99 of GET /models/status while two generation streams run (ms; anchor: idle server)', hangar: loaded, anchor: idle, unit: 'ms', ratio: loaded / idle, goal: '<= 10 ms', pass: loaded <= 10 };
+  return {
+    id: 'P4',
+    measure: 'p99 of GET /models/status while two generation streams run (ms; anchor: idle server)',
+    hangar: loaded,
+    anchor: idle,
+    unit: 'ms',
+    ratio: loaded / idle,
+    goal: '<= 10 ms',
+    pass: loaded <= 10,
+  };
 }

@@ -26,7 +26,10 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startHangar(env: Record<string, string>, options: { home?: string; keepHome?: boolean } = {}): Promise<HangarProcess> {
+export async function startHangar(
+  env: Record<string, string>,
+  options: { home?: string; keepHome?: boolean } = {},
+): Promise<HangarProcess> {
   const home = options.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hangar-bench-'));
   const started = performance.now();
   const port = await freePort();
@@ -48,7 +51,10 @@ export async function startHangar(env: Record<string, string>, options: { home?:
     return JSON.parse(text) as T;
   };
   for (let i = 0; ; i++) {
-    const ready = await fetch(`${url}/health/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (i > 2000 || child.exitCode !== null) throw new Error('Hangar did not start');
     await new Promise((r) => setTimeout(r, 10));

@@ -10,7 +10,10 @@ const ROOT = path.resolve(new URL('..', import.meta.url).pathname);
 function rawLoadMs(file: string, contextSize: number, threads: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const start = now();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/raw-load.ts', file, String(contextSize), String(threads)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['bench/raw-load.mjs', file, String(contextSize), String(threads)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let ready = 0;
     child.stdout.on('data', (chunk: Buffer) => {
       if (!ready && chunk.toString().includes('ready')) ready = now() - start;
@@ -20,7 +23,14 @@ function rawLoadMs(file: string, contextSize: number, threads: number): Promise<
   });
 }
 
-export async function loadBenchmark(hangar: HangarProcess, model: string, file: string, quant: string, threads: number, contextSize = 2048): Promise<Result> {
+export async function loadBenchmark(
+  hangar: HangarProcess,
+  model: string,
+  file: string,
+  quant: string,
+  threads: number,
+  contextSize = 2048,
+): Promise<Result> {
   const hangarLoad = async () => {
     await hangar.request('POST', `/api/v1/models/${model}/unload`);
     await new Promise((resolve) => setTimeout(resolve, 2500)); // the replacement spare runner finishes starting

@@ -27,8 +27,13 @@ export async function memoryBenchmark(hangar: HangarProcess, cases: MemoryCase[]
     const context = c.contextSize ? `&context_size=${c.contextSize}` : '';
     const estimate = await hangar.request<Estimate>('GET', `/api/v1/models/estimate-memory?model=${encodeURIComponent(c.model)}${context}`);
     await hangar.request('POST', `/api/v1/models/${c.model}/load`, { threads, ...(c.contextSize ? { context_size: c.contextSize } : {}) });
-    if (c.kind === 'gguf') await hangar.request('POST', '/api/v1/generate', { model: c.model, prompt: 'Once upon a time', max_tokens: 8, temperature: 0 });
-    else await hangar.request('POST', '/api/v1/embeddings', { model: c.model, input: 'the model server loads weights into memory and answers requests from many clients' });
+    if (c.kind === 'gguf')
+      await hangar.request('POST', '/api/v1/generate', { model: c.model, prompt: 'Once upon a time', max_tokens: 8, temperature: 0 });
+    else
+      await hangar.request('POST', '/api/v1/embeddings', {
+        model: c.model,
+        input: 'the model server loads weights into memory and answers requests from many clients',
+      });
     // RSS moves for a moment after a request (allocator, garbage collection): take the highest of a few readings.
     let highest = 0;
     for (let i = 0; i < 4; i++) {

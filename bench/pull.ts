@@ -27,7 +27,17 @@ async function pullFixture(): Promise<string> {
   const file = path.join(dir, FILE);
   if (!fs.existsSync(file)) {
     fs.mkdirSync(dir, { recursive: true });
-    await writeTinyLlamaGguf(`${file}.tmp`, { type: 'F16', embeddingLength: 2048, blockCount: 4, headCount: 32, headCountKv: 4, feedForwardLength: 5632, contextLength: 2048, seed: 17, name: 'pull-llama' });
+    await writeTinyLlamaGguf(`${file}.tmp`, {
+      type: 'F16',
+      embeddingLength: 2048,
+      blockCount: 4,
+      headCount: 32,
+      headCountKv: 4,
+      feedForwardLength: 5632,
+      contextLength: 2048,
+      seed: 17,
+      name: 'pull-llama',
+    });
     fs.renameSync(`${file}.tmp`, file);
     fs.writeFileSync(path.join(dir, 'README.md'), '---\nlicense: mit\n---\n# pull benchmark model\n');
   }
@@ -44,7 +54,11 @@ async function curlSeconds(hub: HubServer, target: string): Promise<number> {
 
 async function hangarSeconds(hangar: HangarProcess, round: number): Promise<number> {
   const start = performance.now();
-  const accepted = await hangar.request<{ job_id: string }>('POST', '/api/v1/models/download', { repo_id: REPO, name: `pull-${round}`, force_redownload: true });
+  const accepted = await hangar.request<{ job_id: string }>('POST', '/api/v1/models/download', {
+    repo_id: REPO,
+    name: `pull-${round}`,
+    force_redownload: true,
+  });
   for (;;) {
     const job = await hangar.request<{ status: string; error: { message: string } | null }>('GET', `/api/v1/jobs/${accepted.job_id}`);
     if (job.status === 'completed') break;
@@ -60,7 +74,13 @@ async function hangarSeconds(hangar: HangarProcess, round: number): Promise<numb
 export async function pullBenchmark(startHangar: (env: Record<string, string>) => Promise<HangarProcess>, rounds = 3): Promise<PullResult> {
   const dir = await pullFixture();
   const hub = await startHubServer();
-  const hangar = await startHangar({ HF_ENDPOINT: hub.url, HANGAR_NVIDIA_SMI: '/nonexistent', API_RATE_LIMIT: '1000000', HANGAR_RUNTIME_WARM_SPARES: 'false', ...extraEnv() });
+  const hangar = await startHangar({
+    HF_ENDPOINT: hub.url,
+    HANGAR_NVIDIA_SMI: '/nonexistent',
+    API_RATE_LIMIT: '1000000',
+    HANGAR_RUNTIME_WARM_SPARES: 'false',
+    ...extraEnv(),
+  });
   try {
     await hub.addRepo(await repoFromFolder(REPO, dir, { license: 'mit' }));
     const size = fs.statSync(path.join(dir, FILE)).size;
@@ -87,10 +107,14 @@ export async function pullBenchmark(startHangar: (env: Record<string, string>) =
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { startHangar } = await import('./hangar-process.ts');
   const result = await pullBenchmark(startHangar);
-  process.stdout.write(`pull ${(result.sizeBytes / 1e6).toFixed(0)} MB: Hangar ${result.hangarMBps.toFixed(0)} MB/s, curl ${result.curlMBps.toFixed(0)} MB/s, ratio ${result.ratio.toFixed(3)} (goal >= 0.90)\n`);
+  process.stdout.write(
+    `pull ${(result.sizeBytes / 1e6).toFixed(0)} MB: Hangar ${result.hangarMBps.toFixed(0)} MB/s, curl ${result.curlMBps.toFixed(0)} MB/s, ratio ${result.ratio.toFixed(3)} (goal >= 0.90)\n`,
+  );
 }
 
 /** HANGAR_* variables of this process pass through, to compare download settings. */
 function extraEnv(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('HANGAR_DOWNLOAD_') && e[1] !== undefined));
+  return Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('HANGAR_DOWNLOAD_') && e[1] !== undefined),
+  );
 }

@@ -29,11 +29,38 @@ async function fill(database: OpenedDatabase): Promise<void> {
   const manifest = JSON.stringify({ entry: 'model.gguf', files: [{ path: 'model.gguf', size_bytes: 1, sha256: '0'.repeat(64) }] });
   for (let m = 0; m < MODELS; m++) {
     const modelId = randomUUID();
-    await database.db.insertInto('models').values({ id: modelId, name: `team-${m % 10}/model-${m}`, description: null, tags: JSON.stringify(m % 3 ? [] : ['nlp']), created_at: now, updated_at: now }).execute();
+    await database.db
+      .insertInto('models')
+      .values({
+        id: modelId,
+        name: `team-${m % 10}/model-${m}`,
+        description: null,
+        tags: JSON.stringify(m % 3 ? [] : ['nlp']),
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
     const rows = Array.from({ length: VERSIONS_PER_MODEL }, (_, v) => ({
-      id: randomUUID(), model_id: modelId, version: v + 1, format: 'gguf', size_bytes: 1, architecture: 'llama', parameter_count: 1, context_length: 512, quantization: 'Q8_0',
-      manifest, metadata: '{}', source: '{}', description: null, tags: '[]', created_by: 'bench', created_at: now,
-      metrics: JSON.stringify({ accuracy: Math.round(Math.random() * 1000) / 1000 }), parameters: '{}', feature_names: '[]', training: '{}',
+      id: randomUUID(),
+      model_id: modelId,
+      version: v + 1,
+      format: 'gguf',
+      size_bytes: 1,
+      architecture: 'llama',
+      parameter_count: 1,
+      context_length: 512,
+      quantization: 'Q8_0',
+      manifest,
+      metadata: '{}',
+      source: '{}',
+      description: null,
+      tags: '[]',
+      created_by: 'bench',
+      created_at: now,
+      metrics: JSON.stringify({ accuracy: Math.round(Math.random() * 1000) / 1000 }),
+      parameters: '{}',
+      feature_names: '[]',
+      training: '{}',
     }));
     await database.db.insertInto('model_versions').values(rows).execute();
   }
@@ -65,8 +92,19 @@ async function measure(label: string, database: OpenedDatabase, dir: string): Pr
   const registry = new RegistryService(database.db, database.dialect, catalog);
   const pick = () => `team-${Math.floor(Math.random() * 10)}/model-${Math.floor(Math.random() * MODELS)}`;
   // Warm caches and prepared statements, as a running server has them.
-  for (let i = 0; i < 20; i++) await registry.listVersions(`team-${i % 10}/model-${i * 10 + (i % 10)}`.replace(/model-(\d+)/, (_, n) => `model-${n}`), 50).catch(() => undefined);
-  const firstPages = await timed(async () => registry.listVersions(pick().replace(/team-\d+\/model-(\d+)/, (_, n) => `team-${Number(n) % 10}/model-${n}`), 50));
+  for (let i = 0; i < 20; i++)
+    await registry
+      .listVersions(
+        `team-${i % 10}/model-${i * 10 + (i % 10)}`.replace(/model-(\d+)/, (_, n) => `model-${n}`),
+        50,
+      )
+      .catch(() => undefined);
+  const firstPages = await timed(async () =>
+    registry.listVersions(
+      pick().replace(/team-\d+\/model-(\d+)/, (_, n) => `team-${Number(n) % 10}/model-${n}`),
+      50,
+    ),
+  );
   const deepPages = await timed(async () => {
     const n = Math.floor(Math.random() * MODELS);
     const first = await registry.listVersions(`team-${n % 10}/model-${n}`, 50);
@@ -78,7 +116,11 @@ async function measure(label: string, database: OpenedDatabase, dir: string): Pr
     const per = t.map((x) => x / count);
     return { id, measure: `${label}: ${what}`, p50: percentile(per, 50), p99: percentile(per, 99), goal, pass: percentile(per, 99) <= 10 };
   };
-  return [row(`${label}-page`, 'first page of 50 versions', firstPages), row(`${label}-next`, 'next page by token (per page)', deepPages, 2), row(`${label}-search`, 'model search by name, page of 50', searches)];
+  return [
+    row(`${label}-page`, 'first page of 50 versions', firstPages),
+    row(`${label}-next`, 'next page by token (per page)', deepPages, 2),
+    row(`${label}-search`, 'model search by name, page of 50', searches),
+  ];
 }
 
 /** Runs on SQLite, and on PostgreSQL when one answers at HANGAR_TEST_POSTGRES_URL (default 127.0.0.1:5432/test). */
@@ -117,5 +159,8 @@ export async function registryBench(): Promise<RegistryBenchResult[]> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const r of await registryBench()) process.stdout.write(`${r.id.padEnd(16)} ${r.measure.padEnd(52)} p50 ${String(r.p50).padStart(7)} ms  p99 ${String(r.p99).padStart(7)} ms  ${r.goal}  ${r.pass ? 'yes' : 'NO'}\n`);
+  for (const r of await registryBench())
+    process.stdout.write(
+      `${r.id.padEnd(16)} ${r.measure.padEnd(52)} p50 ${String(r.p50).padStart(7)} ms  p99 ${String(r.p99).padStart(7)} ms  ${r.goal}  ${r.pass ? 'yes' : 'NO'}\n`,
+    );
 }

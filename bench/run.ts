@@ -13,8 +13,10 @@ import { memoryBenchmark, type MemoryCase } from './memory.ts';
 import { idleServerBenchmark } from './server-idle.ts';
 import { pullBenchmark } from './pull.ts';
 import { registryBench } from './registry.ts';
+import { compatibleSurfaceBenchmarks } from './compatible.ts';
+import { dashboardBenchmark } from './dashboard.ts';
 
-const IDS = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8', 'M'];
+const IDS = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8', 'P9', 'P10', 'M'];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' }, json: { type: 'string' }, threads: { type: 'string' } } });
@@ -27,16 +29,31 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   const report = (rows: Result[]) => {
     results.push(...rows);
-    for (const r of rows) process.stderr.write(`${r.id}: ${r.hangar.toFixed(2)} vs ${r.anchor.toFixed(2)} ${r.unit} -> ${r.ratio.toFixed(3)} (${r.pass ? 'pass' : 'MISS'})\n`);
+    for (const r of rows)
+      process.stderr.write(
+        `${r.id}: ${r.hangar.toFixed(2)} vs ${r.anchor.toFixed(2)} ${r.unit} -> ${r.ratio.toFixed(3)} (${r.pass ? 'pass' : 'MISS'})\n`,
+      );
   };
 
-  const needsRuntime = ['P1', 'P2', 'P3', 'P4', 'P7', 'P8', 'M'].some(wanted);
+  const needsRuntime = ['P1', 'P2', 'P3', 'P4', 'P7', 'P8', 'P9', 'M'].some(wanted);
   if (needsRuntime) {
     const fx = await realFixtures();
-    const env = { HANGAR_RUNTIME_THREADS: String(threads), HANGAR_NVIDIA_SMI: '/nonexistent', API_RATE_LIMIT: '1000000', HANGAR_RUNTIME_KEEP_ALIVE: '-1' };
+    const env = {
+      HANGAR_RUNTIME_THREADS: String(threads),
+      HANGAR_NVIDIA_SMI: '/nonexistent',
+      API_RATE_LIMIT: '1000000',
+      HANGAR_RUNTIME_KEEP_ALIVE: '-1',
+    };
     const hangar = await startHangar(env, { keepHome: true });
     try {
-      const imports: Array<[string, string]> = [['minilm', fx.minilmDir], ['bge-base', fx.bgeBaseDir], ['tinyllama-q4_0', fx.tinyllama.Q4_0], ['tinyllama-q4_k_m', fx.tinyllama.Q4_K_M], ['tinyllama-q8_0', fx.tinyllama.Q8_0], ['tinyllama-f16', fx.tinyllama.F16]];
+      const imports: Array<[string, string]> = [
+        ['minilm', fx.minilmDir],
+        ['bge-base', fx.bgeBaseDir],
+        ['tinyllama-q4_0', fx.tinyllama.Q4_0],
+        ['tinyllama-q4_k_m', fx.tinyllama.Q4_K_M],
+        ['tinyllama-q8_0', fx.tinyllama.Q8_0],
+        ['tinyllama-f16', fx.tinyllama.F16],
+      ];
       for (const [name, source] of imports) await hangar.request('POST', '/api/v1/models/import', { name, path: source });
       if (wanted('P1') || wanted('M')) {
         await hangar.request('POST', '/api/v1/models/minilm/load', { threads });
@@ -44,20 +61,34 @@ async function main(): Promise<void> {
         await hangar.request('POST', '/api/v1/models/minilm/unload');
       }
       if (wanted('P2') || wanted('P4')) {
-        for (const [quant, name] of [['Q4_0', 'tinyllama-q4_0'], ['Q8_0', 'tinyllama-q8_0']] as const) {
+        for (const [quant, name] of [
+          ['Q4_0', 'tinyllama-q4_0'],
+          ['Q8_0', 'tinyllama-q8_0'],
+        ] as const) {
           await hangar.request('POST', `/api/v1/models/${name}/load`, { threads, context_size: 512 });
           if (wanted('P2')) report([await generationBenchmark(hangar, name, fx.tinyllama[quant], quant, threads)]);
         }
         if (wanted('P4')) report([await statusUnderLoad(hangar, ['tinyllama-q4_0', 'tinyllama-q8_0'])]);
         for (const name of ['tinyllama-q4_0', 'tinyllama-q8_0']) await hangar.request('POST', `/api/v1/models/${name}/unload`);
       }
+      if (wanted('P9')) {
+        await hangar.request('POST', '/api/v1/models/tinyllama-q4_0/load', { threads, context_size: 512 });
+        await hangar.request('POST', '/api/v1/models/minilm/load', { threads });
+        report(await compatibleSurfaceBenchmarks(hangar, 'tinyllama-q4_0', 'minilm'));
+        for (const name of ['tinyllama-q4_0', 'minilm']) await hangar.request('POST', `/api/v1/models/${name}/unload`);
+      }
       if (wanted('P3')) {
         report([await loadBenchmark(hangar, 'tinyllama-q8_0', fx.tinyllama.Q8_0, 'Q8_0', threads)]);
         await hangar.request('POST', '/api/v1/models/tinyllama-q8_0/unload');
       }
       if (wanted('P8')) {
-        const cases: MemoryCase[] = [{ model: 'minilm', label: 'minilm', kind: 'onnx' }, { model: 'bge-base', label: 'bge-base', kind: 'onnx' }];
-        for (const quant of ['q4_0', 'q4_k_m', 'q8_0', 'f16']) for (const ctx of [512, 2048]) cases.push({ model: `tinyllama-${quant}`, label: `tinyllama-${quant}-${ctx}`, kind: 'gguf', contextSize: ctx });
+        const cases: MemoryCase[] = [
+          { model: 'minilm', label: 'minilm', kind: 'onnx' },
+          { model: 'bge-base', label: 'bge-base', kind: 'onnx' },
+        ];
+        for (const quant of ['q4_0', 'q4_k_m', 'q8_0', 'f16'])
+          for (const ctx of [512, 2048])
+            cases.push({ model: `tinyllama-${quant}`, label: `tinyllama-${quant}-${ctx}`, kind: 'gguf', contextSize: ctx });
         report(await memoryBenchmark(hangar, cases, threads));
       }
     } finally {
@@ -68,13 +99,36 @@ async function main(): Promise<void> {
   }
   if (wanted('P5')) {
     const pull = await pullBenchmark(startHangar);
-    report([{ id: 'P5', measure: `pull from the local test hub vs curl, ${(pull.sizeBytes / 1e6).toFixed(0)} MB GGUF, sha256 verified (MB/s)`, hangar: pull.hangarMBps, anchor: pull.curlMBps, unit: 'MB/s', ratio: pull.ratio, goal: '>= 0.90', pass: pull.ratio >= 0.9 }]);
+    report([
+      {
+        id: 'P5',
+        measure: `pull from the local test hub vs curl, ${(pull.sizeBytes / 1e6).toFixed(0)} MB GGUF, sha256 verified (MB/s)`,
+        hangar: pull.hangarMBps,
+        anchor: pull.curlMBps,
+        unit: 'MB/s',
+        ratio: pull.ratio,
+        goal: '>= 0.90',
+        pass: pull.ratio >= 0.9,
+      },
+    ]);
   }
   if (wanted('P6')) {
     for (const r of await registryBench()) {
-      report([{ id: `P6-${r.id}`, measure: `${r.measure} p99 (ms; anchor: the goal)`, hangar: r.p99, anchor: 10, unit: 'ms', ratio: r.p99 / 10, goal: '<= 10 ms', pass: r.p99 <= 10 }]);
+      report([
+        {
+          id: `P6-${r.id}`,
+          measure: `${r.measure} p99 (ms; anchor: the goal)`,
+          hangar: r.p99,
+          anchor: 10,
+          unit: 'ms',
+          ratio: r.p99 / 10,
+          goal: '<= 10 ms',
+          pass: r.p99 <= 10,
+        },
+      ]);
     }
   }
+  if (wanted('P10')) report(await dashboardBenchmark(startHangar));
   printTable(results);
   if (values.json) writeJson(values.json, results, threads);
 }

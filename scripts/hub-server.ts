@@ -68,7 +68,10 @@ for (const spec of specs) {
 process.stdout.write(`hub listening on ${hub.url} (token ${hub.token}); HF_ENDPOINT=${hub.url}\n`);
 
 const stop = (): void => {
-  hub.close().then(() => process.exit(0), () => process.exit(1));
+  hub.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

@@ -13,7 +13,11 @@ const peakRss = (): number => process.resourceUsage().maxRSS * 1024;
 
 /** Runs this script again in a fresh process (so its memory is measured alone) and parses the JSON line it prints. */
 function child<T>(args: string[]): T {
-  const run = spawnSync(process.execPath, [...process.execArgv, SELF, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * MiB });
+  const run = spawnSync(process.execPath, [...process.execArgv, SELF, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 16 * MiB,
+  });
   if (run.status !== 0) throw new Error(`${args.join(' ')} exited with ${run.status ?? run.signal}`);
   const line = run.stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(line) as T;
@@ -69,7 +73,17 @@ async function probeOnnx(name: RealFixtureName, dir: string, threads: number): P
   const rssBytes = process.memoryUsage().rss;
   const dims = output.dims.join('x');
   await extractor.dispose();
-  return { name, threads, loadSeconds, firstEmbedSeconds, embedSeconds, tokens: extractor.tokenizer.encode(text).length, dims, rssBytes, peakRssBytes: peakRss() };
+  return {
+    name,
+    threads,
+    loadSeconds,
+    firstEmbedSeconds,
+    embedSeconds,
+    tokens: extractor.tokenizer.encode(text).length,
+    dims,
+    rssBytes,
+    peakRssBytes: peakRss(),
+  };
 }
 
 /** Child: load a GGUF fixture in node-llama-cpp (CPU), generate `tokens` tokens greedily, report load time, tokens/s and RSS. */
@@ -97,7 +111,17 @@ async function probeGguf(name: RealFixtureName, file: string, threads: number, c
   await context.dispose();
   await model.dispose();
   await llama.dispose();
-  return { name, threads, contextSize, promptTokens: prompt.length, loadSeconds, firstTokenSeconds, tokensPerSecond, rssBytes, peakRssBytes: peakRss() };
+  return {
+    name,
+    threads,
+    contextSize,
+    promptTokens: prompt.length,
+    loadSeconds,
+    firstTokenSeconds,
+    tokensPerSecond,
+    rssBytes,
+    peakRssBytes: peakRss(),
+  };
 }
 
 async function main(): Promise<void> {
@@ -114,7 +138,9 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    console.error(`usage: tsx scripts/make-bench-fixtures.ts [--only ${REAL_FIXTURE_NAMES.join(',')}] [--measure] [--threads 1,2] [--ctx 512] [--tokens 64]`);
+    console.error(
+      `usage: tsx scripts/make-bench-fixtures.ts [--only ${REAL_FIXTURE_NAMES.join(',')}] [--measure] [--threads 1,2] [--ctx 512] [--tokens 64]`,
+    );
     return;
   }
   const threadCounts = (values.threads ?? '1,2').split(',').map(Number);
@@ -132,12 +158,19 @@ async function main(): Promise<void> {
     const name = values['child-probe'];
     if (!known(name)) throw new Error(`unknown fixture ${name}`);
     const threads = threadCounts[0];
-    const probe = name.startsWith('tinyllama') ? await probeGguf(name, paths[name], threads, contextSize, tokens) : await probeOnnx(name, paths[name], threads);
+    const probe = name.startsWith('tinyllama')
+      ? await probeGguf(name, paths[name], threads, contextSize, tokens)
+      : await probeOnnx(name, paths[name], threads);
     console.log(JSON.stringify(probe));
     return;
   }
 
-  const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : [...REAL_FIXTURE_NAMES];
+  const only = values.only
+    ? values.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [...REAL_FIXTURE_NAMES];
   const unknown = only.filter((n) => !known(n));
   if (unknown.length > 0) throw new Error(`unknown fixture ${unknown.join(', ')}; known: ${REAL_FIXTURE_NAMES.join(', ')}`);
   for (const name of only.filter(known)) {
@@ -148,11 +181,23 @@ async function main(): Promise<void> {
   if (!values.measure) return;
   for (const name of only.filter(known)) {
     for (const threads of threadCounts) {
-      const p = child<Probe>(['--child-probe', name, '--threads', String(threads), '--ctx', String(contextSize), '--tokens', String(tokens)]);
-      const speed = typeof p.tokensPerSecond === 'number'
-        ? `${p.tokensPerSecond.toFixed(2)} tokens/s (first token ${Number(p.firstTokenSeconds).toFixed(2)} s, ctx ${p.contextSize})`
-        : `${p.tokens}-token embedding ${Number(p.firstEmbedSeconds).toFixed(3)} s first, ${Number(p.embedSeconds).toFixed(3)} s again (${p.dims})`;
-      console.log(`${name.padEnd(15)} threads ${threads}: load ${p.loadSeconds.toFixed(2)} s, ${speed}, RSS ${mib(p.rssBytes)} (peak ${mib(p.peakRssBytes)})`);
+      const p = child<Probe>([
+        '--child-probe',
+        name,
+        '--threads',
+        String(threads),
+        '--ctx',
+        String(contextSize),
+        '--tokens',
+        String(tokens),
+      ]);
+      const speed =
+        typeof p.tokensPerSecond === 'number'
+          ? `${p.tokensPerSecond.toFixed(2)} tokens/s (first token ${Number(p.firstTokenSeconds).toFixed(2)} s, ctx ${p.contextSize})`
+          : `${p.tokens}-token embedding ${Number(p.firstEmbedSeconds).toFixed(3)} s first, ${Number(p.embedSeconds).toFixed(3)} s again (${p.dims})`;
+      console.log(
+        `${name.padEnd(15)} threads ${threads}: load ${p.loadSeconds.toFixed(2)} s, ${speed}, RSS ${mib(p.rssBytes)} (peak ${mib(p.peakRssBytes)})`,
+      );
     }
   }
 }

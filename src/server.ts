@@ -14,7 +14,7 @@ import { importDemoModelsOnFirstStart } from './store/demo-models.ts';
 import { buildApp } from './http/app.ts';
 import type { HangarContext } from './http/context.ts';
 import { ModelRuntime } from './runtime/model-runtime.ts';
-import { InferenceService } from './runtime/inference.ts';
+import { createApplication } from './app/application.ts';
 import { MeasurementStore } from './runtime/measurements.ts';
 import { InferenceRecorder } from './monitor/inference-recorder.ts';
 import { NvidiaSmi } from './monitor/nvidia-smi.ts';
@@ -23,8 +23,9 @@ import { ModelMetrics } from './monitor/model-metrics.ts';
 import { createPrometheusRegistry } from './monitor/prometheus.ts';
 import { HardwareProbe } from './monitor/hardware-profile.ts';
 import { RegistryService } from './registry/registry-service.ts';
-import { EventBus, bridgeRuntimeEvents } from './registry/event-bus.ts';
-import { WebhookService } from './registry/webhooks.ts';
+import { EventBus } from './events/event-bus.ts';
+import { bridgeRuntimeEvents } from './events/runtime-bridge.ts';
+import { WebhookService } from './events/webhook-service.ts';
 import { VersionIntegrity } from './hub/integrity.ts';
 import { HubClient } from './hub/hub-client.ts';
 import { DownloadJobs } from './hub/download-jobs.ts';
@@ -43,6 +44,8 @@ export interface RunningServer {
   ctx: HangarContext;
   /** Base URL, e.g. http://127.0.0.1:8001 */
   url: string;
+  /** Base URL of the Ollama-only listener (HANGAR_OLLAMA_PORT), or null when it is off. */
+  ollamaUrl: string | null;
   /** Resolves when start-up work after listening (demo models) is done. */
   ready: Promise<void>;
   close: () => Promise<void>;
@@ -58,7 +61,9 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 /** Settings that expose the API more than the user may realise; logged at start and shown by /health. */
 function unsafeSettings(config: HangarConfig): string[] {
   if (LOOPBACK.has(config.hangar_host) || config.management_auth_enabled) return [];
-  return [`Listening on ${config.hangar_host} with MANAGEMENT_AUTH_ENABLED=false: anyone who can reach this address can manage models. Enable auth or bind 127.0.0.1.`];
+  return [
+    `Listening on ${config.hangar_host} with MANAGEMENT_AUTH_ENABLED=false: anyone who can reach this address can manage models. Enable auth or bind 127.0.0.1.`,
+  ];
 }
 
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
@@ -85,11 +90,17 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
   const recorder = new InferenceRecorder();
   const gpus = new NvidiaSmi(config.hangar_nvidia_smi);
-  const runtime = new ModelRuntime({ catalog, settings, measurements: new MeasurementStore(database.db), gpus, logger, integrity: new VersionIntegrity({ db: database.db, store }) });
+  const runtime = new ModelRuntime({
+    catalog,
+    settings,
+    measurements: new MeasurementStore(database.db),
+    gpus,
+    logger,
+    integrity: new VersionIntegrity({ db: database.db, store }),
+  });
   const metricsEnabled = () => settings.current.model_metrics_enabled;
   const detachRuntimeEvents = bridgeRuntimeEvents(runtime, bus);
   const webhooks = new WebhookService({ db: database.db, bus, logger });
-  const inference = new InferenceService(runtime, catalog, recorder);
   const hub = () => new HubClient({ endpoint: settings.current.hf_endpoint, token: settings.current.hf_token });
   const jobs = new DownloadJobs({
     store: new JobStore(database.db),
@@ -110,13 +121,25 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     bus,
     logger,
   });
+  const registry = new RegistryService(database.db, database.dialect, catalog, bus);
   const ctx: HangarContext = {
+    app: createApplication({
+      db: database.db,
+      catalog,
+      registry,
+      runtime,
+      jobs,
+      recorder,
+      logger,
+      store,
+      config: () => settings.current,
+      events: bus,
+    }),
     settings,
     database,
     catalog,
     store,
     runtime,
-    inference,
     recorder,
     logger,
     keys: new ApiKeyService(database.db, config.hangar_admin_key || undefined),
@@ -124,7 +147,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     prometheus: createPrometheusRegistry({ recorder, runtime, gpus, enabled: metricsEnabled }),
     gpus,
     hardware: new HardwareProbe({ gpus }),
-    registry: new RegistryService(database.db, database.dialect, catalog, bus),
+    registry,
     bus,
     webhooks,
     jobs,
@@ -137,6 +160,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     onShutdown: [
       async () => {
         detachRuntimeEvents();
+        await ctx.app.ollama.stop();
         await jobs.stop();
         await webhooks.stop();
       },
@@ -150,10 +174,24 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const app = await buildApp(ctx);
   webhooks.start();
   await jobs.start();
+  // The Ollama servers' models join the catalog in the background; their warnings (clashes, unreachable) show in /health.
+  const baseWarnings = [...ctx.state.warnings];
+  ctx.app.ollama.onWarnings = (warnings) => {
+    ctx.state.warnings = [...baseWarnings, ...warnings];
+  };
+  ctx.app.ollama.start();
   const address = await app.listen({ port: config.model_management_port, host: config.hangar_host });
   const port = (app.server.address() as { port: number }).port;
-  const url = `http://${config.hangar_host.includes(':') ? `[${config.hangar_host}]` : config.hangar_host}:${port}`;
+  const host = config.hangar_host.includes(':') ? `[${config.hangar_host}]` : config.hangar_host;
+  const url = `http://${host}:${port}`;
   logger.info({ address, dialect: database.dialect, home: config.hangar_home }, 'Hangar is listening');
+  // Tools that hard-code Ollama's port reach the Ollama surface alone there; the same application serves both.
+  const ollamaApp = config.hangar_ollama_port > 0 ? await buildApp(ctx, ['ollama']) : null;
+  if (ollamaApp) {
+    const ollamaAddress = await ollamaApp.listen({ port: config.hangar_ollama_port, host: config.hangar_host });
+    logger.info({ address: ollamaAddress }, 'Ollama-compatible API is listening');
+  }
+  const ollamaUrl = ollamaApp ? `http://${host}:${(ollamaApp.server.address() as { port: number }).port}` : null;
 
   const ready = (async () => {
     try {
@@ -173,9 +211,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      const grace = setTimeout(() => app.server.closeAllConnections(), config.http.shutdown_grace_ms);
+      const grace = setTimeout(() => {
+        app.server.closeAllConnections();
+        ollamaApp?.server.closeAllConnections();
+      }, config.http.shutdown_grace_ms);
       try {
-        await app.close();
+        await Promise.all([app.close(), ollamaApp?.close()]);
       } finally {
         clearTimeout(grace);
       }
@@ -186,5 +227,5 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     })();
     return closing;
   };
-  return { app, ctx, url, ready, close };
+  return { app, ctx, url, ollamaUrl, ready, close };
 }

@@ -1,5 +1,5 @@
 // ggml's Q4_K and Q6_K block formats (256-value super-blocks), as llama.cpp lays them out: encoders for fixtures and decoders for tests.
-import { f16BitsToF32, f32ToF16Bits } from './ggml-blocks.ts';
+import { f16BitsToF32, f32ToF16Bits, type GgmlEncoding } from '../../src/tiny-models/ggml-encodings.ts';
 
 /** Values per k-quant super-block (QK_K). */
 export const QK_K = 256;
@@ -63,7 +63,7 @@ export function writeQ4_K(out: Uint8Array, offset: number, src: Float32Array, st
       const shift = dmin * lm;
       for (let i = 0; i < 32; i++) {
         const q = step > 0 ? Math.round((src[start + 32 * j + i] + shift) / step) : 0;
-        levels[32 * j + i] = q < 0 ? 0 : q > 15 ? 15 : q;
+        levels[32 * j + i] = Math.min(Math.max(q, 0), 15);
       }
     }
     // Each 32-byte group holds two sub-blocks: the first in the low nibbles, the next in the high ones.
@@ -91,7 +91,7 @@ export function writeQ6_K(out: Uint8Array, offset: number, src: Float32Array, st
       const step = d * sc;
       for (let i = 0; i < 16; i++) {
         const q = step > 0 ? Math.round(src[start + 16 * j + i] / step) : 0;
-        levels[16 * j + i] = (q < -32 ? -32 : q > 31 ? 31 : q) + 32;
+        levels[16 * j + i] = Math.min(Math.max(q, -32), 31) + 32;
       }
     }
     putF16(out, offset + 208, dBits);
@@ -159,3 +159,6 @@ export function decodeQ6_K(bytes: Uint8Array): Float32Array {
   }
   return out;
 }
+
+export const Q4_K: GgmlEncoding = { name: 'Q4_K', id: 12, blockElements: QK_K, blockBytes: Q4_K_BLOCK_BYTES, write: writeQ4_K };
+export const Q6_K: GgmlEncoding = { name: 'Q6_K', id: 14, blockElements: QK_K, blockBytes: Q6_K_BLOCK_BYTES, write: writeQ6_K };

@@ -15,7 +15,8 @@ const GITATTRIBUTES = ['*.bin', '*.gguf', '*.onnx', '*.onnx_data', '*.pt', '*.sa
   .map((p) => `${p} filter=lfs diff=lfs merge=lfs -text\n`)
   .join('');
 
-const readme = (frontMatter: string[], title: string, body: string): string => `---\n${frontMatter.join('\n')}\n---\n\n# ${title}\n\n${body}\n`;
+const readme = (frontMatter: string[], title: string, body: string): string =>
+  `---\n${frontMatter.join('\n')}\n---\n\n# ${title}\n\n${body}\n`;
 
 /** Every file under `dir` as a streamed hub file, with '/'-separated repo paths, sorted. */
 export async function folderFiles(dir: string): Promise<HubFileSpec[]> {
@@ -113,8 +114,24 @@ export async function makeHubFixtureRepos(dir: string): Promise<HubRepoSpec[]> {
   await ensureFolder(bertDir, async (tmp) => {
     await writeTinyBertModel(tmp, { hiddenSize: 32, numLayers: 1, seed: 11 });
     await writeFile(path.join(tmp, '.gitattributes'), GITATTRIBUTES);
-    const front = ['license: apache-2.0', 'library_name: transformers.js', 'pipeline_tag: feature-extraction', 'tags:', '- transformers.js', '- onnx', '- bert', '- feature-extraction'];
-    await writeFile(path.join(tmp, 'README.md'), readme(front, 'tiny-bert-onnx', 'A tiny BERT-layout ONNX embedding model with random weights (hidden size 32), generated for Hangar tests.'));
+    const front = [
+      'license: apache-2.0',
+      'library_name: transformers.js',
+      'pipeline_tag: feature-extraction',
+      'tags:',
+      '- transformers.js',
+      '- onnx',
+      '- bert',
+      '- feature-extraction',
+    ];
+    await writeFile(
+      path.join(tmp, 'README.md'),
+      readme(
+        front,
+        'tiny-bert-onnx',
+        'A tiny BERT-layout ONNX embedding model with random weights (hidden size 32), generated for Hangar tests.',
+      ),
+    );
   });
 
   const ggufDir = path.join(dir, ...FIXTURE_GGUF_REPO.split('/'));
@@ -128,7 +145,11 @@ export async function makeHubFixtureRepos(dir: string): Promise<HubRepoSpec[]> {
   });
 
   return [
-    await repoFromFolder(FIXTURE_BERT_REPO, bertDir, { libraryName: 'transformers.js', pipelineTag: 'feature-extraction', license: 'apache-2.0' }),
+    await repoFromFolder(FIXTURE_BERT_REPO, bertDir, {
+      libraryName: 'transformers.js',
+      pipelineTag: 'feature-extraction',
+      license: 'apache-2.0',
+    }),
     await repoFromFolder(FIXTURE_GGUF_REPO, ggufDir, { pipelineTag: 'text-generation', license: 'mit' }),
   ];
 }

@@ -1,9 +1,22 @@
-// Local Hugging Face hub-compatible HTTP server (node:http) for tests and benchmarks: model info, tree, paths-info, resolve with Range, auth, faults, throttling.
+// Local Hugging Face hub-compatible HTTP server (node:http) for tests and benchmarks: model search, model info, tree, paths-info, resolve with Range, auth, faults, throttling.
 import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  hashFileSpec, listTree, makeCommit, modelInfoJson, normalizeRepoPath, pathInfo, sha1Hex, summarizeGguf, MODEL_EXPAND_KEYS,
-  type Commit, type HubRepoSpec, type PendingFile, type StoredFile, type StoredRepo,
+  hashFileSpec,
+  listTree,
+  makeCommit,
+  modelInfoFields,
+  modelInfoJson,
+  normalizeRepoPath,
+  pathInfo,
+  sha1Hex,
+  summarizeGguf,
+  MODEL_EXPAND_KEYS,
+  type Commit,
+  type HubRepoSpec,
+  type PendingFile,
+  type StoredFile,
+  type StoredRepo,
 } from './hub-store.ts';
 import { parseRange, streamRange, type BodyFault } from './hub-stream.ts';
 
@@ -12,7 +25,12 @@ export type { HubFileSpec, HubRepoSpec } from './hub-store.ts';
 /** Token accepted when `startHubServer` is given none (the hub client insists on the `hf_` prefix). */
 export const DEFAULT_HUB_TOKEN = 'hf_hangar_test_token';
 
-export interface HubServerOptions { port?: number; token?: string; pageSize?: number; bytesPerSecond?: number | null }
+export interface HubServerOptions {
+  port?: number;
+  token?: string;
+  pageSize?: number;
+  bytesPerSecond?: number | null;
+}
 
 export interface HubFault {
   repo?: string;
@@ -59,7 +77,13 @@ export interface HubServer {
   setBytesPerSecond(bytesPerSecond: number | null): void;
 }
 
-interface Ctx { req: IncomingMessage; res: ServerResponse; log: HubRequestLog; signal: AbortSignal; url: URL }
+interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  log: HubRequestLog;
+  signal: AbortSignal;
+  url: URL;
+}
 type Rule = HubFault & { remaining: number };
 
 function head(ctx: Ctx, status: number, headers: Record<string, string>): void {
@@ -101,7 +125,12 @@ export async function startHubServer(options: HubServerOptions = {}): Promise<Hu
   const requests: HubRequestLog[] = [];
 
   function takeFaults(repo: string, path: string, start: number, end: number): Rule[] {
-    const matched = faults.filter((r) => (!r.repo || r.repo === repo) && (!r.path || r.path === path) && (r.atOffset === undefined || (r.atOffset >= start && r.atOffset <= end)));
+    const matched = faults.filter(
+      (r) =>
+        (!r.repo || r.repo === repo) &&
+        (!r.path || r.path === path) &&
+        (r.atOffset === undefined || (r.atOffset >= start && r.atOffset <= end)),
+    );
     const status = matched.find((r) => r.kind === 'status');
     const used = status ? [status] : matched;
     for (const r of used) r.remaining--;
@@ -141,7 +170,13 @@ export async function startHubServer(options: HubServerOptions = {}): Promise<Hu
     const status = rules.find((r) => r.kind === 'status');
     if (status) {
       const code = status.status ?? 500;
-      sendError(ctx, code, undefined, STATUS_CODES[code] ?? 'Error', status.retryAfterSeconds !== undefined ? { 'Retry-After': String(status.retryAfterSeconds) } : {});
+      sendError(
+        ctx,
+        code,
+        undefined,
+        STATUS_CODES[code] ?? 'Error',
+        status.retryAfterSeconds !== undefined ? { 'Retry-After': String(status.retryAfterSeconds) } : {},
+      );
       return;
     }
     head(ctx, range ? 206 : 200, {
@@ -156,7 +191,12 @@ export async function startHubServer(options: HubServerOptions = {}): Promise<Hu
     ctx.res.flushHeaders();
     const key = `${repo.id}\0${f.path}`;
     await streamRange({
-      res: ctx.res, signal: ctx.signal, source: body, start, end, faults: rules.filter((r): r is Rule & BodyFault => r.kind !== 'status'),
+      res: ctx.res,
+      signal: ctx.signal,
+      source: body,
+      start,
+      end,
+      faults: rules.filter((r): r is Rule & BodyFault => r.kind !== 'status'),
       rate: () => (raw ? null : bytesPerSecond),
       onBytes: (n) => {
         ctx.log.bytesSent += n;
@@ -184,19 +224,101 @@ export async function startHubServer(options: HubServerOptions = {}): Promise<Hu
     return commit;
   }
 
+  /**
+   * GET /api/models as the hub answers it (what @huggingface/hub's listModels reads): `search` (substring of the id, any
+   * case), `author`, `filter` (tags), `pipeline_tag`, `sort` (descending) and `limit`; pages follow a `Link: <…>; rel="next"`
+   * cursor. Without `expand` each item has the hub's list fields; with it `_id`, `id` and the expanded fields. Private
+   * repos are listed only to an authenticated caller.
+   */
+  function listModels(ctx: Ctx, authed: boolean): void {
+    const { url, req } = ctx;
+    const params = url.searchParams;
+    const expand = [...params.getAll('expand'), ...params.getAll('expand[]')];
+    const bad = expand.filter((k) => !(MODEL_EXPAND_KEYS as readonly string[]).includes(k));
+    if (bad.length) {
+      sendError(ctx, 400, undefined, `"expand" must be one of [${MODEL_EXPAND_KEYS.join(', ')}]`);
+      return;
+    }
+    const limitText = params.get('limit');
+    const limit = limitText === null ? 1000 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      sendError(ctx, 400, undefined, '"limit" must be between 1 and 1000');
+      return;
+    }
+    const search = (params.get('search') ?? '').toLowerCase();
+    const author = params.get('author');
+    const task = params.get('pipeline_tag');
+    const tags = params.getAll('filter');
+    const items = [...repos.values()]
+      .filter((repo) => authed || !repo.spec.private)
+      .map((repo) => {
+        const commit = repo.commits.get(repo.head) as Commit;
+        const fields: Record<string, unknown> = { ...modelInfoFields(repo, commit, false), trendingScore: 0 };
+        return { repo, fields };
+      })
+      .filter(
+        ({ repo, fields }) =>
+          repo.id.toLowerCase().includes(search) &&
+          (!author || repo.id.split('/')[0] === author) &&
+          (!task || fields.pipeline_tag === task) &&
+          tags.every((tag) => (fields.tags as string[]).includes(tag)),
+      );
+    const sort = params.get('sort');
+    items.sort((a, b) => {
+      const x = sort ? (a.fields[sort] as string | number | undefined) : undefined;
+      const y = sort ? (b.fields[sort] as string | number | undefined) : undefined;
+      if (x !== y && x !== undefined && y !== undefined) return x > y ? -1 : 1;
+      return a.repo.id < b.repo.id ? -1 : 1;
+    });
+    const cursor = params.get('cursor');
+    const offset = cursor ? Number(Buffer.from(cursor, 'base64url').toString('utf8')) || 0 : 0;
+    const size = Math.min(limit, pageSize);
+    const listKeys = ['likes', 'trendingScore', 'private', 'downloads', 'tags', 'pipeline_tag', 'library_name', 'createdAt', 'modelId'];
+    const page = items.slice(offset, offset + size).map(({ repo, fields }) => {
+      const out: Record<string, unknown> = { _id: repo.objectId, id: repo.id };
+      for (const key of expand.length ? [...new Set(expand)] : listKeys) if (fields[key] !== undefined) out[key] = fields[key];
+      return out;
+    });
+    const headers: Record<string, string> = {};
+    if (offset + size < items.length) {
+      const next = new URL(url.pathname + url.search, `http://${req.headers.host ?? '127.0.0.1'}`);
+      next.searchParams.set('cursor', Buffer.from(String(offset + size)).toString('base64url'));
+      headers.Link = `<${next.href}>; rel="next"`;
+    }
+    sendJson(ctx, 200, page, headers);
+  }
+
   async function handle(ctx: Ctx): Promise<void> {
     const { req, url } = ctx;
-    const segs = url.pathname.split('/').slice(1).map((s) => {
-      try { return decodeURIComponent(s); } catch { return s; }
-    });
+    const segs = url.pathname
+      .split('/')
+      .slice(1)
+      .map((s) => {
+        try {
+          return decodeURIComponent(s);
+        } catch {
+          return s;
+        }
+      });
     const authHeader = req.headers.authorization;
-    if (authHeader !== undefined && authHeader !== `Bearer ${token}`) return sendError(ctx, 401, undefined, 'Invalid credentials in Authorization header');
+    if (authHeader !== undefined && authHeader !== `Bearer ${token}`)
+      return sendError(ctx, 401, undefined, 'Invalid credentials in Authorization header');
     const authed = authHeader !== undefined;
     const method = req.method ?? 'GET';
 
     if (segs[0] === 'api' && segs[1] === 'whoami-v2' && method === 'GET') {
       if (!authed) return sendError(ctx, 401, undefined, 'Invalid username or password.');
-      return sendJson(ctx, 200, { type: 'user', id: sha1Hex('user').slice(0, 24), name: 'hangar-test', fullname: 'Hangar Test', auth: { type: 'access_token', accessToken: { displayName: 'hangar-test', role: 'read' } } });
+      return sendJson(ctx, 200, {
+        type: 'user',
+        id: sha1Hex('user').slice(0, 24),
+        name: 'hangar-test',
+        fullname: 'Hangar Test',
+        auth: { type: 'access_token', accessToken: { displayName: 'hangar-test', role: 'read' } },
+      });
+    }
+
+    if (segs[0] === 'api' && segs[1] === 'models' && segs.length === 2 && (method === 'GET' || method === 'HEAD')) {
+      return listModels(ctx, authed);
     }
 
     if (segs[0] === 'api' && segs[1] === 'models' && segs.length >= 4) {
@@ -209,7 +331,11 @@ export async function startHubServer(options: HubServerOptions = {}): Promise<Hu
         const expand = [...url.searchParams.getAll('expand'), ...url.searchParams.getAll('expand[]')];
         const bad = expand.filter((k) => !(MODEL_EXPAND_KEYS as readonly string[]).includes(k));
         if (bad.length) return sendError(ctx, 400, undefined, `"expand" must be one of [${MODEL_EXPAND_KEYS.join(', ')}]`);
-        return sendJson(ctx, 200, modelInfoJson(repo, commit, expand.length ? [...new Set(expand)] : null, truthy(url.searchParams.get('blobs'))));
+        return sendJson(
+          ctx,
+          200,
+          modelInfoJson(repo, commit, expand.length ? [...new Set(expand)] : null, truthy(url.searchParams.get('blobs'))),
+        );
       }
       if (method === 'GET' && action === 'tree' && segs.length >= 6) {
         const repo = repoFor(ctx, id, authed, false);
@@ -270,7 +396,14 @@ export async function startHubServer(options: HubServerOptions = {}): Promise<Hu
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://hub.local');
-    const log: HubRequestLog = { method: req.method ?? 'GET', path: url.pathname, query: url.search, range: req.headers.range ?? null, status: 0, bytesSent: 0 };
+    const log: HubRequestLog = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.search,
+      range: req.headers.range ?? null,
+      status: 0,
+      bytesSent: 0,
+    };
     requests.push(log);
     const ac = new AbortController();
     res.on('close', () => ac.abort());
@@ -314,7 +447,15 @@ export async function startHubServer(options: HubServerOptions = {}): Promise<Hu
       }
       const now = new Date();
       const commit = makeCommit(files, undefined, 'Initial commit', now);
-      const repo: StoredRepo = { id: spec.id, spec, branch: spec.revision ?? 'main', head: commit.sha, commits: new Map(), createdAt: now, objectId: sha1Hex(`repo:${spec.id}`).slice(0, 24) };
+      const repo: StoredRepo = {
+        id: spec.id,
+        spec,
+        branch: spec.revision ?? 'main',
+        head: commit.sha,
+        commits: new Map(),
+        createdAt: now,
+        objectId: sha1Hex(`repo:${spec.id}`).slice(0, 24),
+      };
       const sha = await publish(repo, commit, true);
       repos.set(spec.id, repo);
       return sha;

@@ -26,8 +26,16 @@ export interface HubRepoSpec {
   revision?: string;
 }
 
-export interface LfsInfo { oid: string; size: number; pointerSize: number }
-export interface LastCommit { id: string; title: string; date: string }
+export interface LfsInfo {
+  oid: string;
+  size: number;
+  pointerSize: number;
+}
+export interface LastCommit {
+  id: string;
+  title: string;
+  date: string;
+}
 
 /** A file as stored in one commit. */
 export interface StoredFile {
@@ -54,7 +62,13 @@ export interface Commit {
   trees: Map<string, string>;
 }
 
-export interface GgufSummary { total: number; architecture: string; context_length?: number; bos_token?: string; eos_token?: string }
+export interface GgufSummary {
+  total: number;
+  architecture: string;
+  context_length?: number;
+  bos_token?: string;
+  eos_token?: string;
+}
 
 export interface StoredRepo {
   id: string;
@@ -84,7 +98,11 @@ export function lfsPointer(sha256: string, size: number): Buffer {
   return Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${sha256}\nsize ${size}\n`);
 }
 
-interface Hashes { size: number; sha256: string; gitOid: string }
+interface Hashes {
+  size: number;
+  sha256: string;
+  gitOid: string;
+}
 const diskHashCache = new Map<string, Hashes>();
 
 /** Hashes a file on disk in one streamed pass (sha256 and git blob sha1), cached by path, size and mtime. */
@@ -122,7 +140,14 @@ export async function hashFileSpec(spec: HubFileSpec): Promise<PendingFile> {
   } else {
     throw new Error(`hub: file ${path} needs content or file`);
   }
-  const base = { path, size: h.size, contentOid: h.gitOid, sha256: h.sha256, content: spec.content, file: spec.content ? undefined : spec.file };
+  const base = {
+    path,
+    size: h.size,
+    contentOid: h.gitOid,
+    sha256: h.sha256,
+    content: spec.content,
+    file: spec.content ? undefined : spec.file,
+  };
   if (!isLfsPath(path, h.size)) return { ...base, oid: h.gitOid };
   const pointer = lfsPointer(h.sha256, h.size);
   return { ...base, oid: gitBlobSha1(pointer), pointer, lfs: { oid: h.sha256, size: h.size, pointerSize: pointer.length } };
@@ -130,7 +155,8 @@ export async function hashFileSpec(spec: HubFileSpec): Promise<PendingFile> {
 
 export function normalizeRepoPath(path: string): string {
   const clean = path.replace(/\\/g, '/').replace(/^\/+/, '');
-  if (!clean || clean.split('/').some((p) => p === '' || p === '.' || p === '..')) throw new Error(`hub: invalid file path ${JSON.stringify(path)}`);
+  if (!clean || clean.split('/').some((p) => p === '' || p === '.' || p === '..'))
+    throw new Error(`hub: invalid file path ${JSON.stringify(path)}`);
   return clean;
 }
 
@@ -156,7 +182,7 @@ function treeShas(files: Map<string, PendingFile>): Map<string, string> {
       return ka < kb ? -1 : ka > kb ? 1 : 0;
     });
     const parts = entries.map(([name, e]) => {
-      const oid = e.dir ? out.get(dir ? `${dir}/${name}` : name) ?? '' : e.oid ?? '';
+      const oid = e.dir ? (out.get(dir ? `${dir}/${name}` : name) ?? '') : (e.oid ?? '');
       return Buffer.concat([Buffer.from(`${e.dir ? '40000' : '100644'} ${name}\0`), Buffer.from(oid, 'hex')]);
     });
     const body = Buffer.concat(parts);
@@ -188,7 +214,10 @@ export async function summarizeGguf(f: StoredFile): Promise<GgufSummary | undefi
       const buf = content ?? Buffer.alloc(0);
       const start = m ? Number(m[1]) : 0;
       const end = m?.[2] ? Math.min(Number(m[2]), buf.length - 1) : buf.length - 1;
-      return new Response(buf.subarray(start, end + 1), { status: m ? 206 : 200, headers: { 'content-range': `bytes ${start}-${end}/${buf.length}` } });
+      return new Response(buf.subarray(start, end + 1), {
+        status: m ? 206 : 200,
+        headers: { 'content-range': `bytes ${start}-${end}/${buf.length}` },
+      });
     };
     const parsed = content
       ? await gguf('http://hub.invalid/model.gguf', { fetch: fakeFetch as typeof fetch, computeParametersCount: true })
@@ -216,7 +245,15 @@ export async function summarizeGguf(f: StoredFile): Promise<GgufSummary | undefi
 
 /** A tree or paths-info entry as the hub writes it. */
 export type TreeEntry =
-  | { type: 'file'; oid: string; size: number; lfs?: LfsInfo; path: string; lastCommit?: LastCommit; securityFileStatus?: { status: string } }
+  | {
+      type: 'file';
+      oid: string;
+      size: number;
+      lfs?: LfsInfo;
+      path: string;
+      lastCommit?: LastCommit;
+      securityFileStatus?: { status: string };
+    }
   | { type: 'directory'; oid: string; size: 0; path: string; lastCommit?: LastCommit };
 
 export function fileEntry(f: StoredFile, expand: boolean): TreeEntry {
@@ -235,7 +272,13 @@ function dirEntry(commit: Commit, dir: string, expand: boolean): TreeEntry {
   for (const f of commit.files.values()) {
     if (f.path.startsWith(`${dir}/`) && (!last || f.lastCommit.date > last.date)) last = f.lastCommit;
   }
-  return { type: 'directory', oid: commit.trees.get(dir) ?? '', size: 0, path: dir, ...(expand && last ? { lastCommit: { ...last } } : {}) };
+  return {
+    type: 'directory',
+    oid: commit.trees.get(dir) ?? '',
+    size: 0,
+    path: dir,
+    ...(expand && last ? { lastCommit: { ...last } } : {}),
+  };
 }
 
 /** Entries under `dir` ('' = root): directories first, then files, each sorted; recursive lists a directory's content after it. */
@@ -268,10 +311,38 @@ export function pathInfo(commit: Commit, path: string, expand: boolean): TreeEnt
 
 /** Keys the hub accepts in `expand` for models. */
 export const MODEL_EXPAND_KEYS = [
-  'author', 'baseModels', 'cardData', 'childrenModelCount', 'config', 'createdAt', 'disabled', 'downloads', 'downloadsAllTime',
-  'gated', 'gguf', 'gitalyUid', 'inference', 'inferenceProviderMapping', 'lastModified', 'library_name', 'likes', 'mask_token',
-  'model-index', 'pipeline_tag', 'private', 'resourceGroup', 'safetensors', 'sha', 'siblings', 'spaces', 'tags',
-  'transformersInfo', 'trendingScore', 'widgetData', 'usedStorage', 'xetEnabled',
+  'author',
+  'baseModels',
+  'cardData',
+  'childrenModelCount',
+  'config',
+  'createdAt',
+  'disabled',
+  'downloads',
+  'downloadsAllTime',
+  'gated',
+  'gguf',
+  'gitalyUid',
+  'inference',
+  'inferenceProviderMapping',
+  'lastModified',
+  'library_name',
+  'likes',
+  'mask_token',
+  'model-index',
+  'pipeline_tag',
+  'private',
+  'resourceGroup',
+  'safetensors',
+  'sha',
+  'siblings',
+  'spaces',
+  'tags',
+  'transformersInfo',
+  'trendingScore',
+  'widgetData',
+  'usedStorage',
+  'xetEnabled',
 ] as const;
 
 /** The full model-info object, in the hub's key order; undefined fields are left out like the hub does. */
@@ -280,7 +351,14 @@ export function modelInfoFields(repo: StoredRepo, commit: Commit, blobs: boolean
   const files = [...commit.files.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
   const tags = [...new Set([...(spec.tags ?? []), ...(spec.license ? [`license:${spec.license}`] : [])])];
   const siblings = files.map((f) =>
-    blobs ? { rfilename: f.path, blobId: f.oid, size: f.size, ...(f.lfs ? { lfs: { sha256: f.lfs.oid, size: f.lfs.size, pointerSize: f.lfs.pointerSize } } : {}) } : { rfilename: f.path },
+    blobs
+      ? {
+          rfilename: f.path,
+          blobId: f.oid,
+          size: f.size,
+          ...(f.lfs ? { lfs: { sha256: f.lfs.oid, size: f.lfs.size, pointerSize: f.lfs.pointerSize } } : {}),
+        }
+      : { rfilename: f.path },
   );
   const fields: Record<string, unknown> = {
     private: spec.private ?? false,
@@ -311,8 +389,25 @@ export function modelInfoFields(repo: StoredRepo, commit: Commit, blobs: boolean
 }
 
 const FULL_KEYS = [
-  'private', 'pipeline_tag', 'library_name', 'tags', 'downloads', 'likes', 'modelId', 'author', 'sha', 'lastModified', 'gated',
-  'disabled', 'config', 'cardData', 'siblings', 'spaces', 'gguf', 'createdAt', 'usedStorage',
+  'private',
+  'pipeline_tag',
+  'library_name',
+  'tags',
+  'downloads',
+  'likes',
+  'modelId',
+  'author',
+  'sha',
+  'lastModified',
+  'gated',
+  'disabled',
+  'config',
+  'cardData',
+  'siblings',
+  'spaces',
+  'gguf',
+  'createdAt',
+  'usedStorage',
 ];
 
 /** Model info; with `expand` only `_id`, `id` and the expanded fields, as the hub answers. */

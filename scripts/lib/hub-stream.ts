@@ -3,7 +3,11 @@ import { createReadStream } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 
 /** A body fault; `atOffset` is an absolute file offset (default: the first byte sent). */
-export interface BodyFault { kind: 'drop' | 'stall' | 'corrupt'; atOffset?: number; stallMs?: number }
+export interface BodyFault {
+  kind: 'drop' | 'stall' | 'corrupt';
+  atOffset?: number;
+  stallMs?: number;
+}
 
 export interface StreamRangeOptions {
   res: ServerResponse;
@@ -41,7 +45,11 @@ export function parseRange(header: string | undefined, size: number): { start: n
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
-    const done = (): void => { clearTimeout(timer); signal.removeEventListener('abort', done); resolve(); };
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
     const timer = Number.isFinite(ms) ? setTimeout(done, Math.max(0, ms)) : undefined;
     signal.addEventListener('abort', done, { once: true });
   });
@@ -50,7 +58,11 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 function waitEvent(emitter: NodeJS.EventEmitter, event: string, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
-    const done = (): void => { emitter.off(event, done); signal.removeEventListener('abort', done); resolve(); };
+    const done = (): void => {
+      emitter.off(event, done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
     emitter.once(event, done);
     signal.addEventListener('abort', done, { once: true });
   });
@@ -66,9 +78,14 @@ async function* bufferChunks(buf: Buffer): AsyncGenerator<Buffer> {
  */
 export async function streamRange(o: StreamRangeOptions): Promise<void> {
   const { res, signal, start, end } = o;
-  const stops = o.faults.filter((r) => r.kind !== 'corrupt').map((r) => ({ rule: r, at: r.atOffset ?? start })).sort((a, b) => a.at - b.at);
+  const stops = o.faults
+    .filter((r) => r.kind !== 'corrupt')
+    .map((r) => ({ rule: r, at: r.atOffset ?? start }))
+    .sort((a, b) => a.at - b.at);
   const flips = o.faults.filter((r) => r.kind === 'corrupt').map((r) => r.atOffset ?? start);
-  const src = o.source.content ? bufferChunks(o.source.content.subarray(start, end + 1)) : createReadStream(o.source.file ?? '', { start, end, highWaterMark: CHUNK });
+  const src = o.source.content
+    ? bufferChunks(o.source.content.subarray(start, end + 1))
+    : createReadStream(o.source.file ?? '', { start, end, highWaterMark: CHUNK });
   let pos = start;
   let stopIndex = 0;
   let nextAt = performance.now();

@@ -1,4 +1,4 @@
-// The subset of onnx.proto that fixture generators need, built with protobufjs, plus helpers to assemble and encode a ModelProto.
+// The subset of onnx.proto the tiny BERT model uses, read with protobufjs: an independent check of the server's own ONNX encoder.
 import protobuf from 'protobufjs';
 
 // Field numbers follow onnx/onnx.proto (proto2) exactly; they were cross-checked against the generated
@@ -84,128 +84,12 @@ message OperatorSetIdProto {
 }
 `;
 
-/** TensorProto.DataType values used by the fixtures. */
-export const DataType = { FLOAT: 1, INT64: 7 } as const;
-export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
-
-/** AttributeProto.AttributeType values used by the fixtures. */
-export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
-
-// Plain-object shapes of the messages, in protobufjs' camelCase field naming.
-export interface TensorMessage {
-  name: string;
-  dims: number[];
-  dataType: DataTypeCode;
-  rawData: Uint8Array;
-}
-
-export interface AttributeMessage {
-  name: string;
-  type: (typeof AttributeType)[keyof typeof AttributeType];
-  f?: number;
-  i?: number;
-  s?: Uint8Array;
-  t?: TensorMessage;
-  floats?: number[];
-  ints?: number[];
-}
-
-export interface NodeMessage {
-  input: string[];
-  output: string[];
-  name: string;
-  opType: string;
-  domain?: string;
-  attribute: AttributeMessage[];
-}
-
-export type DimensionMessage = { dimValue: number } | { dimParam: string };
-
-export interface ValueInfoMessage {
-  name: string;
-  type: { tensorType: { elemType: DataTypeCode; shape: { dim: DimensionMessage[] } } };
-}
-
-export interface GraphMessage {
-  name: string;
-  node: NodeMessage[];
-  initializer: TensorMessage[];
-  input: ValueInfoMessage[];
-  output: ValueInfoMessage[];
-}
-
-export interface ModelMessage {
-  irVersion: number;
-  producerName: string;
-  producerVersion?: string;
-  docString?: string;
-  graph: GraphMessage;
-  opsetImport: { domain: string; version: number }[];
-}
-
 let modelType: protobuf.Type | undefined;
 
 /** The protobufjs type for onnx.ModelProto, parsed once on first use. */
 export function modelProtoType(): protobuf.Type {
   modelType ??= protobuf.parse(ONNX_PROTO).root.lookupType('onnx.ModelProto');
   return modelType;
-}
-
-/** A float32 tensor stored as little-endian raw_data (explicit endianness keeps output identical on every host). */
-export function floatTensor(name: string, dims: number[], values: ArrayLike<number>): TensorMessage {
-  checkCount(name, dims, values.length);
-  const bytes = new Uint8Array(values.length * 4);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i], true);
-  return { name, dims, dataType: DataType.FLOAT, rawData: bytes };
-}
-
-/** An int64 tensor stored as little-endian raw_data; `dims` of [] makes a scalar. */
-export function int64Tensor(name: string, dims: number[], values: readonly number[]): TensorMessage {
-  checkCount(name, dims, values.length);
-  const bytes = new Uint8Array(values.length * 8);
-  const view = new DataView(bytes.buffer);
-  values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
-  return { name, dims, dataType: DataType.INT64, rawData: bytes };
-}
-
-function checkCount(name: string, dims: number[], count: number): void {
-  const expected = dims.reduce((a, b) => a * b, 1);
-  if (expected !== count) throw new Error(`tensor ${name}: dims ${JSON.stringify(dims)} need ${expected} values, got ${count}`);
-}
-
-export const attr = {
-  int: (name: string, i: number): AttributeMessage => ({ name, type: AttributeType.INT, i }),
-  ints: (name: string, ints: number[]): AttributeMessage => ({ name, type: AttributeType.INTS, ints }),
-  float: (name: string, f: number): AttributeMessage => ({ name, type: AttributeType.FLOAT, f }),
-  floats: (name: string, floats: number[]): AttributeMessage => ({ name, type: AttributeType.FLOATS, floats }),
-  string: (name: string, s: string): AttributeMessage => ({ name, type: AttributeType.STRING, s: new TextEncoder().encode(s) }),
-  tensor: (name: string, t: TensorMessage): AttributeMessage => ({ name, type: AttributeType.TENSOR, t }),
-};
-
-/** A node in the default (ai.onnx) domain. */
-export function makeNode(
-  opType: string,
-  inputs: string[],
-  outputs: string[],
-  name: string,
-  attributes: AttributeMessage[] = [],
-): NodeMessage {
-  return { input: inputs, output: outputs, name, opType, attribute: attributes };
-}
-
-/** A tensor-typed graph input/output; string dims become symbolic (dim_param) dimensions. */
-export function tensorValueInfo(name: string, elemType: DataTypeCode, dims: (number | string)[]): ValueInfoMessage {
-  const dim = dims.map((d): DimensionMessage => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
-  return { name, type: { tensorType: { elemType, shape: { dim } } } };
-}
-
-/** Serializes a model to ONNX bytes, rejecting objects that do not fit the schema. */
-export function encodeModel(model: ModelMessage): Uint8Array {
-  const type = modelProtoType();
-  const problem = type.verify(model);
-  if (problem) throw new Error(`invalid ModelProto: ${problem}`);
-  return type.encode(type.fromObject(model)).finish();
 }
 
 /** Parses ONNX bytes back into a plain object (for tests and debugging). */

@@ -70,11 +70,17 @@ export class ApiKeyService {
   }
 
   async create(input: CreateKeyInput, context: ActionContext): Promise<CreatedKey> {
-    if (!isRole(input.role)) throw new InvalidInput(`role must be viewer, operator or admin, got "${input.role}"`, { field: 'role' }, 'invalid_role');
+    if (!isRole(input.role))
+      throw new InvalidInput(`role must be viewer, operator or admin, got "${input.role}"`, { field: 'role' }, 'invalid_role');
     if (input.expires_at !== undefined && !(Date.parse(input.expires_at) > Date.now())) {
       throw new InvalidInput('expires_at must be a time in the future', { field: 'expires_at' }, 'invalid_expiry');
     }
-    const id = randomBytes(10).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 16).padEnd(16, '0');
+    const id = randomBytes(10)
+      .toString('base64url')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '0')
+      .slice(0, 16)
+      .padEnd(16, '0');
     const secret = randomBytes(32).toString('base64url');
     const salt = randomBytes(16).toString('hex');
     const now = new Date().toISOString();
@@ -91,10 +97,25 @@ export class ApiKeyService {
       last_used_at: null,
     };
     await this.db.transaction().execute(async (trx) => {
-      const active = await trx.selectFrom('api_keys').select('id').where('name', '=', input.name).where('revoked_at', 'is', null).executeTakeFirst();
-      if (active) throw new Conflict(`An active key named "${input.name}" exists; revoke it first or pick another name`, { name: input.name }, 'key_exists');
+      const active = await trx
+        .selectFrom('api_keys')
+        .select('id')
+        .where('name', '=', input.name)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      if (active)
+        throw new Conflict(
+          `An active key named "${input.name}" exists; revoke it first or pick another name`,
+          { name: input.name },
+          'key_exists',
+        );
       await trx.insertInto('api_keys').values(row).execute();
-      await recordAuditEvent(trx, context, { action: 'key.create', target: input.name, outcome: 'success', details: { id, role: input.role, expires_at: row.expires_at } });
+      await recordAuditEvent(trx, context, {
+        action: 'key.create',
+        target: input.name,
+        outcome: 'success',
+        details: { id, role: input.role, expires_at: row.expires_at },
+      });
     });
     return { ...toInfo(row), key: `hgr_${id}_${secret}` };
   }
@@ -123,11 +144,11 @@ export class ApiKeyService {
   async verify(presented: string): Promise<Principal | null> {
     if (this.adminKey) {
       const hash = Buffer.from(hashSecret(this.adminKey.salt, presented), 'hex');
-      if (timingSafeEqual(hash, Buffer.from(this.adminKey.hash, 'hex'))) return { name: 'admin (HANGAR_ADMIN_KEY)', role: 'admin', keyId: null };
+      if (timingSafeEqual(hash, Buffer.from(this.adminKey.hash, 'hex')))
+        return { name: 'admin (HANGAR_ADMIN_KEY)', role: 'admin', keyId: null };
     }
-    const match = KEY_PATTERN.exec(presented);
-    if (!match) return null;
-    const [, id, secret] = match;
+    const [, id, secret] = KEY_PATTERN.exec(presented) ?? [];
+    if (id === undefined || secret === undefined) return null;
     const row = await this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) return null;
     const ok = timingSafeEqual(Buffer.from(hashSecret(row.salt, secret), 'hex'), Buffer.from(row.hash, 'hex'));
@@ -141,6 +162,11 @@ export class ApiKeyService {
     const now = Date.now();
     if ((this.lastUsedWrites.get(id) ?? 0) > now - 60_000) return;
     this.lastUsedWrites.set(id, now);
-    void this.db.updateTable('api_keys').set({ last_used_at: new Date(now).toISOString() }).where('id', '=', id).execute().catch(() => undefined);
+    void this.db
+      .updateTable('api_keys')
+      .set({ last_used_at: new Date(now).toISOString() })
+      .where('id', '=', id)
+      .execute()
+      .catch(() => undefined);
   }
 }

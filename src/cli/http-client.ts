@@ -12,7 +12,10 @@ export class HangarClient {
   readonly baseUrl: string;
 
   /** `apiKey` (HANGAR_API_KEY) is sent as a Bearer token when the server has auth on. */
-  constructor(baseUrl: string, private readonly apiKey?: string) {
+  constructor(
+    baseUrl: string,
+    private readonly apiKey?: string,
+  ) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
@@ -28,7 +31,9 @@ export class HangarClient {
       });
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(`cannot reach Hangar at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (error as Error).message}); is the server running? Set HANGAR_URL to point elsewhere.`);
+      throw new CliError(
+        `cannot reach Hangar at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (error as Error).message}); is the server running? Set HANGAR_URL to point elsewhere.`,
+      );
     }
   }
 
@@ -43,7 +48,9 @@ export class HangarClient {
     }
     if (!response.ok) {
       const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new CliError(error ? `${error.message} (${error.code}, HTTP ${response.status})` : `HTTP ${response.status}: ${text.slice(0, 200)}`);
+      throw new CliError(
+        error ? `${error.message} (${error.code}, HTTP ${response.status})` : `HTTP ${response.status}: ${text.slice(0, 200)}`,
+      );
     }
     return parsed as T;
   }
@@ -60,14 +67,15 @@ export class HangarStreamClient extends HangarClient {
     const response = await this.send(method, path, method === 'GET' ? undefined : body);
     if (!response.ok || !response.body) {
       const parsed = (await response.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
-      throw new CliError(parsed?.error ? `${parsed.error.message} (${parsed.error.code}, HTTP ${response.status})` : `HTTP ${response.status}`);
+      throw new CliError(
+        parsed?.error ? `${parsed.error.message} (${parsed.error.code}, HTTP ${response.status})` : `HTTP ${response.status}`,
+      );
     }
     const decoder = new TextDecoder();
     let buffer = '';
     for await (const chunk of response.body) {
       buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) !== -1) {
+      for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
         const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';

@@ -16,7 +16,9 @@ function shaColumn(file: FileCheck): string {
 
 function sizeColumn(file: FileCheck): string {
   if (file.size_bytes === null) return 'missing';
-  return file.size_bytes === file.expected_size_bytes ? formatBytes(file.size_bytes) : `${file.size_bytes} B (expected ${file.expected_size_bytes} B)`;
+  return file.size_bytes === file.expected_size_bytes
+    ? formatBytes(file.size_bytes)
+    : `${file.size_bytes} B (expected ${file.expected_size_bytes} B)`;
 }
 
 /** Human form of a report: the file table, the format's requirements, the problems and the verdict. */
@@ -26,9 +28,14 @@ export function describeReport(report: IntegrityReport): string {
     report.files.map((f) => [f.path, f.present ? 'yes' : 'NO', sizeColumn(f), shaColumn(f)]),
   );
   const required = report.required.length
-    ? `\n\n${formatTable(['REQUIREMENT', 'OK', 'DETAIL'], report.required.map((r) => [r.requirement, r.ok ? 'yes' : 'NO', r.detail]))}`
+    ? `\n\n${formatTable(
+        ['REQUIREMENT', 'OK', 'DETAIL'],
+        report.required.map((r) => [r.requirement, r.ok ? 'yes' : 'NO', r.detail]),
+      )}`
     : '';
-  const repair = report.repair ? `\n\nRepaired ${report.repair.repaired.length} file(s)${report.repair.job_id ? ` (job ${report.repair.job_id})` : ''}: ${report.repair.repaired.join(', ') || '-'}` : '';
+  const repair = report.repair
+    ? `\n\nRepaired ${report.repair.repaired.length} file(s)${report.repair.job_id ? ` (job ${report.repair.job_id})` : ''}: ${report.repair.repaired.join(', ') || '-'}`
+    : '';
   const problems = report.problems.length ? `\n\nProblems:\n${report.problems.map((p) => `  - ${p}`).join('\n')}` : '';
   const verdict = `${report.model}:${report.version} (${report.format}) is ${report.valid ? 'VALID' : 'INVALID'}`;
   return `${files}${required}${repair}${problems}\n\n${verdict}`;
@@ -36,7 +43,10 @@ export function describeReport(report: IntegrityReport): string {
 
 /** `hangar validate MODEL [--repair]`; returns the exit code: 0 valid, 1 invalid. */
 export async function validate(c: IntegrityCommandContext, name: string, repair: boolean): Promise<number> {
-  const report = await c.client.request<IntegrityReport>('POST', `/api/v1/models/validate/${modelPath(name)}${repair ? '?repair=true' : ''}`);
+  const report = await c.client.request<IntegrityReport>(
+    'POST',
+    `/api/v1/models/validate/${modelPath(name)}${repair ? '?repair=true' : ''}`,
+  );
   c.print(c.json ? JSON.stringify(report, null, 2) : describeReport(report));
   return report.valid ? 0 : 1;
 }

@@ -32,7 +32,8 @@ const LOCAL_ACTOR = { actor: `cli (${process.env.USER ?? 'local user'})` };
 export async function keys(c: KeyCommandContext, args: string[], flags: { role?: string; expires?: string }): Promise<void> {
   const [sub, target] = args;
   if (sub === 'create') {
-    if (!target || !flags.role) throw new CliError('usage: hangar keys create NAME --role viewer|operator|admin [--expires ISO-TIME] [--local]', 2);
+    if (!target || !flags.role)
+      throw new CliError('usage: hangar keys create NAME --role viewer|operator|admin [--expires ISO-TIME] [--local]', 2);
     if (!isRole(flags.role)) throw new CliError(`--role must be viewer, operator or admin, got "${flags.role}"`, 2);
     const input = { name: target, role: flags.role, ...(flags.expires ? { expires_at: flags.expires } : {}) };
     const created = c.local
@@ -41,14 +42,26 @@ export async function keys(c: KeyCommandContext, args: string[], flags: { role?:
         })
       : await c.client.request<CreatedKey>('POST', '/api/v1/keys', input);
     if (c.json) return c.print(JSON.stringify(created, null, 2));
-    c.print(`Created ${created.role} key "${created.name}" (id ${created.id}${created.expires_at ? `, expires ${created.expires_at}` : ''}).`);
+    c.print(
+      `Created ${created.role} key "${created.name}" (id ${created.id}${created.expires_at ? `, expires ${created.expires_at}` : ''}).`,
+    );
     c.print(`Key (shown only now): ${created.key}`);
     return;
   }
   if (sub === 'ls') {
-    const list = c.local ? await withLocalKeys((k) => k.list()) : (await c.client.request<{ keys: ApiKeyInfo[] }>('GET', '/api/v1/keys')).keys;
+    const list = c.local
+      ? await withLocalKeys((k) => k.list())
+      : (await c.client.request<{ keys: ApiKeyInfo[] }>('GET', '/api/v1/keys')).keys;
     if (c.json) return c.print(JSON.stringify({ keys: list }, null, 2));
-    const rows = list.map((k) => [k.id, k.name, k.role, k.created_at.slice(0, 19), k.expires_at?.slice(0, 19) ?? '-', k.revoked_at ? 'revoked' : 'active', k.last_used_at?.slice(0, 19) ?? '-']);
+    const rows = list.map((k) => [
+      k.id,
+      k.name,
+      k.role,
+      k.created_at.slice(0, 19),
+      k.expires_at?.slice(0, 19) ?? '-',
+      k.revoked_at ? 'revoked' : 'active',
+      k.last_used_at?.slice(0, 19) ?? '-',
+    ]);
     c.print(formatTable(['ID', 'NAME', 'ROLE', 'CREATED', 'EXPIRES', 'STATE', 'LAST USED'], rows));
     return;
   }

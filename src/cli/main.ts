@@ -11,6 +11,8 @@ import { pull } from './pull-command.ts';
 import { formatBytes, formatTable } from './format.ts';
 import { ConfigError } from '../errors.ts';
 import type { ModelSummary, VersionInfo, DeleteResult } from '../schemas/models.ts';
+import type { JobInfo } from '../schemas/hub.ts';
+import type { RunningServer } from '../server.ts';
 
 const USAGE = `Usage: hangar <command> [options]
 
@@ -55,7 +57,7 @@ interface CommonFlags {
 
 async function serve(): Promise<number> {
   const { startServer } = await import('../server.ts');
-  let server;
+  let server: RunningServer;
   try {
     server = await startServer();
   } catch (error) {
@@ -108,54 +110,80 @@ async function importModel(flags: CommonFlags, name: string, source: string): Pr
 async function remove(flags: CommonFlags, name: string, force: boolean): Promise<void> {
   const result = await flags.client.request<DeleteResult>('DELETE', `/api/v1/models/${modelPath(name)}${force ? '?force=true' : ''}`);
   if (flags.json) return flags.print(JSON.stringify(result, null, 2));
-  flags.print(`Deleted ${result.deleted}: ${result.versions_removed} version(s), ${result.blobs_removed} file(s), ${formatBytes(result.bytes_freed)} freed`);
+  flags.print(
+    `Deleted ${result.deleted}: ${result.versions_removed} version(s), ${result.blobs_removed} file(s), ${formatBytes(result.bytes_freed)} freed`,
+  );
 }
 
 async function jobs(flags: CommonFlags): Promise<void> {
-  const result = await flags.client.request<{ jobs: Array<{ id: string; kind: string; status: string; repo_id: string; variant: string; model: string; progress: { percent: number; bytes_total: number }; created_at: string }> }>('GET', '/api/v1/jobs?limit=100');
+  const result = await flags.client.request<{ jobs: JobInfo[] }>('GET', '/api/v1/jobs?limit=100');
   if (flags.json) {
     flags.print(JSON.stringify(result, null, 2));
     return;
   }
-  flags.print(formatTable(['ID', 'KIND', 'STATUS', 'REPO', 'VARIANT', 'MODEL', 'DONE', 'SIZE', 'CREATED'], result.jobs.map((j) => [j.id.slice(0, 8), j.kind, j.status, j.repo_id, j.variant, j.model, `${j.progress.percent}%`, formatBytes(j.progress.bytes_total), j.created_at.slice(0, 19)])));
+  flags.print(
+    formatTable(
+      ['ID', 'KIND', 'STATUS', 'REPO', 'VARIANT', 'MODEL', 'DONE', 'SIZE', 'CREATED'],
+      result.jobs.map((j) => [
+        j.id.slice(0, 8),
+        j.kind,
+        j.status,
+        j.repo_id,
+        j.variant,
+        j.model,
+        `${j.progress.percent}%`,
+        formatBytes(j.progress.bytes_total),
+        j.created_at.slice(0, 19),
+      ]),
+    ),
+  );
 }
 
-function need(args: string[], count: number, usage: string): void {
+/** The first `count` positional arguments; a usage error (exit 2) when fewer were given. */
+function need(args: string[], count: 1, usage: string): [string];
+function need(args: string[], count: 2, usage: string): [string, string];
+function need(args: string[], count: number, usage: string): string[] {
   if (args.length < count) throw new CliError(`usage: hangar ${usage}`, 2);
+  return args.slice(0, count);
+}
+
+/** The command line with every flag any command takes; throws on an unknown flag or a missing flag value. */
+function parseCommandLine(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      url: { type: 'string' },
+      name: { type: 'string' },
+      all: { type: 'boolean', default: false },
+      pin: { type: 'boolean', default: false },
+      'keep-alive': { type: 'string' },
+      device: { type: 'string' },
+      threads: { type: 'string' },
+      'context-size': { type: 'string' },
+      'max-tokens': { type: 'string' },
+      'api-key': { type: 'string' },
+      role: { type: 'string' },
+      expires: { type: 'string' },
+      local: { type: 'boolean', default: false },
+      once: { type: 'boolean', default: false },
+      reason: { type: 'string' },
+      metric: { type: 'string' },
+      force: { type: 'boolean', default: false },
+      repair: { type: 'boolean', default: false },
+      variant: { type: 'string' },
+      revision: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
 }
 
 /** Runs one CLI invocation; returns the exit code. */
 export async function main(argv: string[], print: (text: string) => void = (t) => process.stdout.write(`${t}\n`)): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseCommandLine>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        url: { type: 'string' },
-        name: { type: 'string' },
-        all: { type: 'boolean', default: false },
-        pin: { type: 'boolean', default: false },
-        'keep-alive': { type: 'string' },
-        device: { type: 'string' },
-        threads: { type: 'string' },
-        'context-size': { type: 'string' },
-        'max-tokens': { type: 'string' },
-        'api-key': { type: 'string' },
-        role: { type: 'string' },
-        expires: { type: 'string' },
-        local: { type: 'boolean', default: false },
-        once: { type: 'boolean', default: false },
-        reason: { type: 'string' },
-        metric: { type: 'string' },
-        force: { type: 'boolean', default: false },
-        repair: { type: 'boolean', default: false },
-        variant: { type: 'string' },
-        revision: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    parsed = parseCommandLine(argv);
   } catch (error) {
     process.stderr.write(`hangar: ${(error as Error).message}\n${USAGE}\n`);
     return 2;
@@ -167,11 +195,20 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
   }
   const flags: CommonFlags = {
     json: parsed.values.json ?? false,
-    client: new HangarStreamClient(parsed.values.url ?? process.env.HANGAR_URL ?? 'http://127.0.0.1:8001', parsed.values['api-key'] ?? process.env.HANGAR_API_KEY),
+    client: new HangarStreamClient(
+      parsed.values.url ?? process.env.HANGAR_URL ?? 'http://127.0.0.1:8001',
+      parsed.values['api-key'] ?? process.env.HANGAR_API_KEY,
+    ),
     print,
   };
   // One context serves every command module; each takes the fields it needs.
-  const context = { client: flags.client, json: flags.json, print, write: (text: string) => process.stdout.write(text), local: parsed.values.local ?? false };
+  const context = {
+    client: flags.client,
+    json: flags.json,
+    print,
+    write: (text: string) => process.stdout.write(text),
+    local: parsed.values.local ?? false,
+  };
   try {
     switch (command) {
       case 'serve':
@@ -179,20 +216,22 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
       case 'ls':
         await list(flags, parsed.values.name);
         return 0;
-      case 'import':
-        need(args, 2, 'import NAME PATH');
-        await importModel(flags, args[0], args[1]);
+      case 'import': {
+        const [name, source] = need(args, 2, 'import NAME PATH');
+        await importModel(flags, name, source);
         return 0;
-      case 'rm':
-        need(args, 1, 'rm NAME [--force]');
-        await remove(flags, args[0], parsed.values.force ?? false);
+      }
+      case 'rm': {
+        const [name] = need(args, 1, 'rm NAME [--force]');
+        await remove(flags, name, parsed.values.force ?? false);
         return 0;
+      }
       case 'ps':
         await runtimeCommands.ps(context, parsed.values.all ?? false);
         return 0;
-      case 'load':
-        need(args, 1, 'load NAME [--pin] [--keep-alive 10m]');
-        await runtimeCommands.load(context, args[0], {
+      case 'load': {
+        const [name] = need(args, 1, 'load NAME [--pin] [--keep-alive 10m]');
+        await runtimeCommands.load(context, name, {
           pin: parsed.values.pin,
           keepAlive: parsed.values['keep-alive'],
           device: parsed.values.device,
@@ -200,41 +239,49 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
           contextSize: parsed.values['context-size'],
         });
         return 0;
-      case 'unload':
-        need(args, 1, 'unload NAME');
-        await runtimeCommands.unload(context, args[0]);
-        return 0;
-      case 'embed':
-        need(args, 2, 'embed NAME TEXT...');
-        await runtimeCommands.embed(context, args[0], args.slice(1));
-        return 0;
-      case 'run': {
-        need(args, 2, 'run NAME PROMPT');
-        const maxTokens = parsed.values['max-tokens'];
-        if (maxTokens !== undefined && !/^[0-9]+$/.test(maxTokens)) throw new CliError('--max-tokens takes a whole number', 2);
-        await runtimeCommands.run(context, args[0], args.slice(1).join(' '), maxTokens === undefined ? undefined : Number(maxTokens));
+      }
+      case 'unload': {
+        const [name] = need(args, 1, 'unload NAME');
+        await runtimeCommands.unload(context, name);
         return 0;
       }
-      case 'versions':
-        need(args, 1, 'versions NAME');
-        await registryCommands.versions(context, args[0]);
+      case 'embed': {
+        const [name] = need(args, 2, 'embed NAME TEXT...');
+        await runtimeCommands.embed(context, name, args.slice(1));
         return 0;
-      case 'promote':
-        need(args, 2, 'promote NAME VERSION [--reason TEXT]');
-        await registryCommands.promote(context, args[0], args[1], parsed.values.reason);
+      }
+      case 'run': {
+        const [name] = need(args, 2, 'run NAME PROMPT');
+        const maxTokens = parsed.values['max-tokens'];
+        if (maxTokens !== undefined && !/^[0-9]+$/.test(maxTokens)) throw new CliError('--max-tokens takes a whole number', 2);
+        await runtimeCommands.run(context, name, args.slice(1).join(' '), maxTokens === undefined ? undefined : Number(maxTokens));
         return 0;
-      case 'rollback':
-        need(args, 1, 'rollback NAME [--reason TEXT]');
-        await registryCommands.rollback(context, args[0], parsed.values.reason);
+      }
+      case 'versions': {
+        const [name] = need(args, 1, 'versions NAME');
+        await registryCommands.versions(context, name);
         return 0;
-      case 'history':
-        need(args, 1, 'history NAME');
-        await registryCommands.history(context, args[0]);
+      }
+      case 'promote': {
+        const [name, version] = need(args, 2, 'promote NAME VERSION [--reason TEXT]');
+        await registryCommands.promote(context, name, version, parsed.values.reason);
         return 0;
-      case 'compare':
-        need(args, 1, 'compare NAME V1 V2... [--metric NAME]');
-        await registryCommands.compare(context, args[0], args.slice(1), parsed.values.metric);
+      }
+      case 'rollback': {
+        const [name] = need(args, 1, 'rollback NAME [--reason TEXT]');
+        await registryCommands.rollback(context, name, parsed.values.reason);
         return 0;
+      }
+      case 'history': {
+        const [name] = need(args, 1, 'history NAME');
+        await registryCommands.history(context, name);
+        return 0;
+      }
+      case 'compare': {
+        const [name] = need(args, 1, 'compare NAME V1 V2... [--metric NAME]');
+        await registryCommands.compare(context, name, args.slice(1), parsed.values.metric);
+        return 0;
+      }
       case 'pull':
         return await pull(context, args[0], {
           variant: parsed.values.variant,
@@ -246,9 +293,10 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
       case 'jobs':
         await jobs(flags);
         return 0;
-      case 'validate':
-        need(args, 1, 'validate NAME [--repair]');
-        return await integrityCommands.validate(context, args[0], parsed.values.repair ?? false);
+      case 'validate': {
+        const [name] = need(args, 1, 'validate NAME [--repair]');
+        return await integrityCommands.validate(context, name, parsed.values.repair ?? false);
+      }
       case 'top':
         await monitorCommands.top(context, parsed.values.once ?? false);
         return 0;

@@ -1,6 +1,8 @@
 // `hangar top` (live view of loaded models: memory, in-flight, p95 latency, throughput) and `hangar gpu`.
 import type { HangarClient } from './http-client.ts';
 import { formatTable } from './format.ts';
+import type { GpuStatusReply, MetricsReply } from '../schemas/monitoring.ts';
+import type { StatusMap } from '../schemas/runtime.ts';
 
 export interface MonitorCommandContext {
   client: HangarClient;
@@ -8,21 +10,10 @@ export interface MonitorCommandContext {
   print: (text: string) => void;
 }
 
-interface Snapshot {
-  status: string;
-  version: number | null;
-  in_flight: number;
-  queue_depth: number;
-  throughput_per_sec: number;
-  error_rate: number;
-  latency_ms: { p95: number | null };
-  tokens_per_sec: number | null;
-}
-
 async function topFrame(c: MonitorCommandContext): Promise<string> {
   const [metrics, status] = await Promise.all([
-    c.client.request<{ metrics: { total_inferences: number; throughput_per_sec: number; error_rate: number }; models: Record<string, Snapshot> }>('GET', '/api/v1/models/metrics'),
-    c.client.request<{ models: Record<string, { status: string; memory_usage_mb: number; device: string; pid: number | null }> }>('GET', '/api/v1/models/status'),
+    c.client.request<MetricsReply>('GET', '/api/v1/models/metrics'),
+    c.client.request<StatusMap>('GET', '/api/v1/models/status'),
   ]);
   if (c.json) return JSON.stringify({ metrics, status });
   const rows = Object.entries(status.models)
@@ -61,8 +52,7 @@ export async function top(c: MonitorCommandContext, once: boolean): Promise<void
 }
 
 export async function gpu(c: MonitorCommandContext): Promise<void> {
-  type Gpu = { name: string; memory_used_mb: number; memory_total_mb: number; utilization_percent: number | null; temperature_c: number | null; power_w: number | null; processes: Array<{ pid: number; model: string | null; memory_mb: number }> };
-  const status = await c.client.request<{ available: boolean; reason?: string; gpus: Record<string, Gpu> }>('GET', '/api/v1/gpu/status');
+  const status = await c.client.request<GpuStatusReply>('GET', '/api/v1/gpu/status');
   if (c.json) return c.print(JSON.stringify(status, null, 2));
   if (!status.available) return c.print(`No GPU: ${status.reason}`);
   const rows = Object.entries(status.gpus).map(([id, g]) => [

@@ -1,6 +1,7 @@
 // `hangar pull REPO`: starts (or rejoins) a hub download and draws a progress bar per file; Ctrl-C pauses it for the next pull.
 import { CliError, type HangarStreamClient } from './http-client.ts';
 import { formatBytes } from './format.ts';
+import type { JobInfo, JobInfoWithoutRate, JobMessage } from '../schemas/hub.ts';
 
 export interface PullContext {
   client: HangarStreamClient;
@@ -18,30 +19,7 @@ export interface PullOptions {
   tty?: boolean;
 }
 
-interface JobFile {
-  path: string;
-  size_bytes: number;
-  bytes_done: number;
-  status: string;
-}
-
-interface Job {
-  id: string;
-  status: string;
-  repo_id: string;
-  variant: string;
-  model: string;
-  progress: { bytes_done: number; bytes_total: number; files: JobFile[] };
-  result: { model?: string; version?: number; quantization?: string } | null;
-  error: { code: string; message: string } | null;
-}
-
-interface Message {
-  type: string;
-  job: Job;
-  speed_bps: number;
-  eta_s: number | null;
-}
+type JobFile = JobInfo['progress']['files'][number];
 
 const BAR_WIDTH = 24;
 
@@ -58,7 +36,8 @@ function eta(seconds: number | null): string {
 
 function fileLine(file: JobFile, width: number): string {
   const percent = file.size_bytes === 0 ? 100 : Math.floor((file.bytes_done / file.size_bytes) * 100);
-  const state = file.status === 'present' ? 'already stored' : file.status === 'verified' || file.status === 'stored' ? 'verified' : `${percent}%`;
+  const state =
+    file.status === 'present' ? 'already stored' : file.status === 'verified' || file.status === 'stored' ? 'verified' : `${percent}%`;
   return `${file.path.padEnd(width)} ${bar(file.bytes_done, file.size_bytes)} ${formatBytes(file.bytes_done).padStart(9)} / ${formatBytes(file.size_bytes).padEnd(9)} ${state}`;
 }
 
@@ -67,9 +46,12 @@ class ProgressView {
   private drawn = 0;
   private readonly printed = new Set<string>();
 
-  constructor(private readonly c: PullContext, private readonly tty: boolean) {}
+  constructor(
+    private readonly c: PullContext,
+    private readonly tty: boolean,
+  ) {}
 
-  update(message: Message): void {
+  update(message: JobMessage): void {
     const files = message.job.progress.files;
     const width = Math.min(48, Math.max(...files.map((f) => f.path.length), 4));
     if (this.tty) {
@@ -94,7 +76,7 @@ class ProgressView {
 
 export async function pull(c: PullContext, repoId: string | undefined, options: PullOptions): Promise<number> {
   if (!repoId) throw new CliError('usage: hangar pull REPO [--variant Q8_0] [--revision REV] [--name NAME] [--force]', 2);
-  const accepted = await c.client.request<{ job_id: string; deduplicated: boolean; job: Job }>('POST', '/api/v1/models/download', {
+  const accepted = await c.client.request<{ job_id: string; deduplicated: boolean; job: JobInfo }>('POST', '/api/v1/models/download', {
     repo_id: repoId,
     ...(options.variant ? { variant: options.variant } : {}),
     ...(options.revision ? { revision: options.revision } : {}),
@@ -102,9 +84,12 @@ export async function pull(c: PullContext, repoId: string | undefined, options: 
     ...(options.force ? { force_redownload: true } : {}),
   });
   const jobId = accepted.job_id;
-  if (!c.json) c.print(`${accepted.deduplicated ? 'Resuming' : 'Pulling'} ${repoId} (${accepted.job.variant}) as ${accepted.job.model} — job ${jobId}`);
+  if (!c.json)
+    c.print(
+      `${accepted.deduplicated ? 'Resuming' : 'Pulling'} ${repoId} (${accepted.job.variant}) as ${accepted.job.model} — job ${jobId}`,
+    );
   const view = new ProgressView(c, options.tty ?? false);
-  let final: Job | null = null;
+  let final: JobInfoWithoutRate | null = null;
   let interrupted = false;
   // Ctrl-C pauses the job on the server, keeping its partial files: the same pull later resumes it.
   const onInterrupt = () => {
@@ -113,24 +98,35 @@ export async function pull(c: PullContext, repoId: string | undefined, options: 
   };
   process.once('SIGINT', onInterrupt);
   try {
-    await c.client.stream(`/api/v1/jobs/${jobId}/events`, undefined, (event) => {
-      const message = event.data as unknown as Message;
-      if (!c.json) view.update(message);
-      if (['download_completed', 'download_failed', 'download_cancelled', 'download_paused'].includes(event.event)) final = message.job;
-    }, 'GET');
+    await c.client.stream(
+      `/api/v1/jobs/${jobId}/events`,
+      undefined,
+      (event) => {
+        const message = event.data as unknown as JobMessage;
+        if (!c.json) view.update(message);
+        if (['download_completed', 'download_failed', 'download_cancelled', 'download_paused'].includes(event.event)) final = message.job;
+      },
+      'GET',
+    );
   } catch (error) {
     if (!interrupted) throw error;
   } finally {
     process.off('SIGINT', onInterrupt);
   }
-  const job = (final as Job | null) ?? (await c.client.request<Job>('GET', `/api/v1/jobs/${jobId}`));
+  const job = (final as JobInfoWithoutRate | null) ?? (await c.client.request<JobInfo>('GET', `/api/v1/jobs/${jobId}`));
   if (c.json) c.print(JSON.stringify(job, null, 2));
   switch (job.status) {
     case 'completed':
-      if (!c.json) c.print(`Pulled ${job.result?.model}:${job.result?.version} (${job.result?.quantization ?? job.variant}); every file verified against the hub's sha256`);
+      if (!c.json)
+        c.print(
+          `Pulled ${job.result?.model}:${job.result?.version} (${job.result?.quantization ?? job.variant}); every file verified against the hub's sha256`,
+        );
       return 0;
     case 'paused':
-      if (!c.json) c.print(`Paused at ${formatBytes(job.progress.bytes_done)} of ${formatBytes(job.progress.bytes_total)}; run the same pull again to resume.`);
+      if (!c.json)
+        c.print(
+          `Paused at ${formatBytes(job.progress.bytes_done)} of ${formatBytes(job.progress.bytes_total)}; run the same pull again to resume.`,
+        );
       return 130;
     case 'cancelled':
       throw new CliError(`The download was cancelled (job ${jobId})`);

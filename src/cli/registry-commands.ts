@@ -1,7 +1,7 @@
 // CLI commands for the registry: versions, promote, rollback, history, compare.
 import { CliError, modelPath, type HangarClient } from './http-client.ts';
 import { formatBytes, formatTable } from './format.ts';
-import type { VersionInfo } from '../schemas/models.ts';
+import type { DeploymentHistory, Promotion, VersionComparison, VersionList } from '../schemas/registry.ts';
 
 export interface RegistryCommandContext {
   client: HangarClient;
@@ -9,20 +9,24 @@ export interface RegistryCommandContext {
   print: (text: string) => void;
 }
 
-interface Promotion {
-  model: string;
-  production_version: number;
-  previous_version: number | null;
-  changed: boolean;
-  swapped: boolean;
-}
-
-const metricsText = (metrics: Record<string, number>) => Object.entries(metrics).map(([k, v]) => `${k}=${v}`).join(' ') || '-';
+const metricsText = (metrics: Record<string, number>) =>
+  Object.entries(metrics)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ') || '-';
 
 export async function versions(c: RegistryCommandContext, name: string): Promise<void> {
-  const result = await c.client.request<{ versions: VersionInfo[] }>('GET', `/api/v1/models/${modelPath(name)}/versions?limit=1000`);
+  const result = await c.client.request<VersionList>('GET', `/api/v1/models/${modelPath(name)}/versions?limit=1000`);
   if (c.json) return c.print(JSON.stringify(result, null, 2));
-  const rows = result.versions.map((v) => [String(v.version), v.aliases.join(',') || '-', v.format, formatBytes(v.size_bytes), v.quantization ?? '-', metricsText(v.metrics), v.created_by, v.created_at.slice(0, 19)]);
+  const rows = result.versions.map((v) => [
+    String(v.version),
+    v.aliases.join(',') || '-',
+    v.format,
+    formatBytes(v.size_bytes),
+    v.quantization ?? '-',
+    metricsText(v.metrics),
+    v.created_by,
+    v.created_at.slice(0, 19),
+  ]);
   c.print(formatTable(['VERSION', 'ALIASES', 'FORMAT', 'SIZE', 'QUANT', 'METRICS', 'BY', 'CREATED'], rows));
 }
 
@@ -34,7 +38,9 @@ function describePromotion(p: Promotion, verb: string): string {
 
 export async function promote(c: RegistryCommandContext, name: string, version: string, reason: string | undefined): Promise<void> {
   if (!/^[0-9]+$/.test(version)) throw new CliError('VERSION must be a version number', 2);
-  const result = await c.client.request<Promotion>('POST', `/api/v1/models/${modelPath(name)}/promote/${version}`, { ...(reason ? { reason } : {}) });
+  const result = await c.client.request<Promotion>('POST', `/api/v1/models/${modelPath(name)}/promote/${version}`, {
+    ...(reason ? { reason } : {}),
+  });
   c.print(c.json ? JSON.stringify(result, null, 2) : describePromotion(result, 'Promoted'));
 }
 
@@ -44,16 +50,30 @@ export async function rollback(c: RegistryCommandContext, name: string, reason: 
 }
 
 export async function history(c: RegistryCommandContext, name: string): Promise<void> {
-  const result = await c.client.request<{ events: Array<{ seq: number; action: string; from_version: number | null; to_version: number | null; actor: string; reason: string | null; at: string }> }>('GET', `/api/v1/models/${modelPath(name)}/deployment-history?limit=1000`);
+  const result = await c.client.request<DeploymentHistory>('GET', `/api/v1/models/${modelPath(name)}/deployment-history?limit=1000`);
   if (c.json) return c.print(JSON.stringify(result, null, 2));
   const v = (n: number | null) => (n === null ? '-' : String(n));
-  c.print(formatTable(['#', 'WHEN', 'ACTION', 'FROM', 'TO', 'BY', 'REASON'], result.events.map((e) => [String(e.seq), e.at.slice(0, 19), e.action, v(e.from_version), v(e.to_version), e.actor, e.reason ?? ''])));
+  c.print(
+    formatTable(
+      ['#', 'WHEN', 'ACTION', 'FROM', 'TO', 'BY', 'REASON'],
+      result.events.map((e) => [String(e.seq), e.at.slice(0, 19), e.action, v(e.from_version), v(e.to_version), e.actor, e.reason ?? '']),
+    ),
+  );
 }
 
 export async function compare(c: RegistryCommandContext, name: string, versionList: string[], metric: string | undefined): Promise<void> {
   if (versionList.some((v) => !/^[0-9]+$/.test(v))) throw new CliError('versions must be numbers', 2);
   const query = new URLSearchParams({ ...(versionList.length ? { versions: versionList.join(',') } : {}), ...(metric ? { metric } : {}) });
-  const result = await c.client.request<{ best: number | null; versions: Array<{ version: number; metrics: Record<string, number>; value: number | null }> }>('GET', `/api/v1/models/${modelPath(name)}/compare?${query}`);
+  const result = await c.client.request<VersionComparison>('GET', `/api/v1/models/${modelPath(name)}/compare?${query}`);
   if (c.json) return c.print(JSON.stringify(result, null, 2));
-  c.print(formatTable(['VERSION', ...(metric ? [metric.toUpperCase()] : []), 'METRICS'], result.versions.map((e) => [String(e.version) + (e.version === result.best ? ' *' : ''), ...(metric ? [e.value === null ? '-' : String(e.value)] : []), metricsText(e.metrics)])));
+  c.print(
+    formatTable(
+      ['VERSION', ...(metric ? [metric.toUpperCase()] : []), 'METRICS'],
+      result.versions.map((e) => [
+        String(e.version) + (e.version === result.best ? ' *' : ''),
+        ...(metric ? [e.value === null ? '-' : String(e.value)] : []),
+        metricsText(e.metrics),
+      ]),
+    ),
+  );
 }

@@ -60,7 +60,9 @@ export async function load(c: RuntimeCommandContext, name: string, flags: LoadFl
   };
   const status = await c.client.request<ModelStatus>('POST', `/api/v1/models/${modelPath(name)}/load`, body);
   if (c.json) return c.print(JSON.stringify(status, null, 2));
-  c.print(`Loaded ${status.name} version ${status.version} on ${status.device} (pid ${status.pid}, ${status.memory_usage_mb} MB, ${status.last_load_ms} ms)${status.device_note ? `; ${status.device_note}` : ''}`);
+  c.print(
+    `Loaded ${status.name} version ${status.version} on ${status.device} (pid ${status.pid}, ${status.memory_usage_mb} MB, ${status.last_load_ms} ms)${status.device_note ? `; ${status.device_note}` : ''}`,
+  );
 }
 
 export async function unload(c: RuntimeCommandContext, name: string): Promise<void> {
@@ -70,10 +72,17 @@ export async function unload(c: RuntimeCommandContext, name: string): Promise<vo
 }
 
 export async function embed(c: RuntimeCommandContext, name: string, texts: string[]): Promise<void> {
-  const result = await c.client.request<{ model: string; version: number; embeddings: number[][]; usage: { tokens: number } }>('POST', '/api/v1/embeddings', { model: name, input: texts });
+  const result = await c.client.request<{ model: string; version: number; embeddings: number[][]; usage: { tokens: number } }>(
+    'POST',
+    '/api/v1/embeddings',
+    { model: name, input: texts },
+  );
   if (c.json) return c.print(JSON.stringify(result));
   result.embeddings.forEach((vector, i) => {
-    const head = vector.slice(0, 6).map((v) => v.toFixed(4)).join(' ');
+    const head = vector
+      .slice(0, 6)
+      .map((v) => v.toFixed(4))
+      .join(' ');
     c.print(`${JSON.stringify(texts[i])} [${vector.length}] ${head}${vector.length > 6 ? ' …' : ''}`);
   });
   c.print(`${result.model} version ${result.version}, ${result.usage.tokens} tokens`);
@@ -81,11 +90,15 @@ export async function embed(c: RuntimeCommandContext, name: string, texts: strin
 
 export async function run(c: RuntimeCommandContext, name: string, prompt: string, maxTokens: number | undefined): Promise<void> {
   let failure: { code?: string; message?: string } | undefined;
-  await c.client.stream('/api/v1/generate', { model: name, prompt, stream: true, ...(maxTokens ? { max_tokens: maxTokens } : {}) }, ({ event, data }) => {
-    if (c.json) return c.print(JSON.stringify(data));
-    if (event === 'token') c.write(String(data.text));
-    else if (event === 'done') c.write('\n');
-    else if (event === 'error') failure = data.error as { code?: string; message?: string };
-  });
+  await c.client.stream(
+    '/api/v1/generate',
+    { model: name, prompt, stream: true, ...(maxTokens ? { max_tokens: maxTokens } : {}) },
+    ({ event, data }) => {
+      if (c.json) return c.print(JSON.stringify(data));
+      if (event === 'token') c.write(String(data.text));
+      else if (event === 'done') c.write('\n');
+      else if (event === 'error') failure = data.error as { code?: string; message?: string };
+    },
+  );
   if (failure) throw new CliError(`${failure.message} (${failure.code})`);
 }

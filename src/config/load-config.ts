@@ -71,13 +71,14 @@ export function getPath(obj: JsonObject, dotted: string): unknown {
 }
 
 export function setPath(obj: JsonObject, dotted: string, value: unknown): void {
-  const parts = dotted.split('.');
+  const lastDot = dotted.lastIndexOf('.');
+  const parents = lastDot === -1 ? [] : dotted.slice(0, lastDot).split('.');
   let cur = obj;
-  for (const part of parts.slice(0, -1)) {
+  for (const part of parents) {
     if (cur[part] === null || typeof cur[part] !== 'object') cur[part] = {};
     cur = cur[part] as JsonObject;
   }
-  cur[parts[parts.length - 1]] = value;
+  cur[dotted.slice(lastDot + 1)] = value;
 }
 
 /** A human description of what a setting accepts, for start-up error messages. */
@@ -166,7 +167,10 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
 }
 
 /** defaults < file < .env < environment, leaf by leaf, remembering where each value came from. */
-export function mergeLayers(layers: ConfigLayers, configFile: string): { merged: JsonObject; sources: Record<string, ConfigSource>; origin: Record<string, string> } {
+export function mergeLayers(
+  layers: ConfigLayers,
+  configFile: string,
+): { merged: JsonObject; sources: Record<string, ConfigSource>; origin: Record<string, string> } {
   const defaults = Value.Default(ConfigSchema, {}) as unknown as JsonObject;
   const merged: JsonObject = {};
   const sources: Record<string, ConfigSource> = {};

@@ -3,7 +3,6 @@ import { Type, type Static } from 'typebox';
 import os from 'node:os';
 import path from 'node:path';
 
-
 const HttpSettings = Type.Object(
   {
     body_limit_bytes: Type.Integer({
@@ -27,19 +26,19 @@ const MemorySettings = Type.Object(
     ram_budget_mb: Type.Integer({
       minimum: 0,
       default: 0,
-      description: 'RAM loaded models may use, in MiB; 0 means 75% of the machine\'s RAM.',
+      description: "RAM loaded models may use, in MiB; 0 means 75% of the machine's RAM.",
     }),
     vram_budget_mb: Type.Integer({
       minimum: 0,
       default: 0,
-      description: 'VRAM loaded models may use on each GPU, in MiB; 0 means 90% of each GPU\'s memory.',
+      description: "VRAM loaded models may use on each GPU, in MiB; 0 means 90% of each GPU's memory.",
     }),
     max_loaded_models: Type.Integer({ minimum: 0, default: 0, description: 'Most models loaded at once; 0 means no limit but memory.' }),
   },
   { additionalProperties: false, default: {} },
 );
 
-export const KEEP_ALIVE_PATTERN = '^-?[0-9]+(\\.[0-9]+)?(ms|s|m|h)?$';
+export const KEEP_ALIVE_PATTERN = '^-?([0-9]+(\\.[0-9]+)?|([0-9]+(\\.[0-9]+)?(ms|s|m|h))+)$';
 
 const RuntimeSettings = Type.Object(
   {
@@ -48,15 +47,31 @@ const RuntimeSettings = Type.Object(
       default: '5m',
       description: 'How long an idle model stays loaded: "5m", "30s", "1h", seconds; 0 unloads when idle; negative keeps it forever.',
     }),
-    threads: Type.Integer({ minimum: 0, maximum: 256, default: 0, description: 'CPU threads per runner; 0 means one less than the cores (at least 1).' }),
+    threads: Type.Integer({
+      minimum: 0,
+      maximum: 256,
+      default: 0,
+      description: 'CPU threads per runner; 0 means one less than the cores (at least 1).',
+    }),
     parallel: Type.Integer({ minimum: 1, maximum: 64, default: 1, description: 'Concurrent generation requests per loaded model.' }),
-    max_queue: Type.Integer({ minimum: 0, maximum: 100_000, default: 512, description: 'Requests waiting per model before 503 queue_full.' }),
-    max_batch_size: Type.Integer({ minimum: 1, maximum: 1024, default: 32, description: 'Most embedding inputs batched into one runtime call.' }),
+    max_queue: Type.Integer({
+      minimum: 0,
+      maximum: 100_000,
+      default: 512,
+      description: 'Requests waiting per model before 503 queue_full.',
+    }),
+    max_batch_size: Type.Integer({
+      minimum: 1,
+      maximum: 1024,
+      default: 32,
+      description: 'Most embedding inputs batched into one runtime call.',
+    }),
     max_batch_wait_ms: Type.Number({
       minimum: 0,
       maximum: 1000,
       default: 0,
-      description: 'Extra time an embedding waits for others to batch with; at 0 it runs at once when the runner is idle, and requests arriving while a batch runs are batched together.',
+      description:
+        'Extra time an embedding waits for others to batch with; at 0 it runs at once when the runner is idle, and requests arriving while a batch runs are batched together.',
     }),
     warm_spares: Type.Boolean({
       default: true,
@@ -68,22 +83,65 @@ const RuntimeSettings = Type.Object(
       default: 10,
       description: 'CPU niceness of runner processes (0 = same as the server): the API answers promptly while models keep every core busy.',
     }),
-    load_timeout_ms: Type.Integer({ minimum: 1000, default: 300_000, description: 'A load that takes longer fails and its runner is stopped.' }),
-    restart_max: Type.Integer({ minimum: 0, maximum: 100, default: 3, description: 'Automatic restarts of a crashed runner allowed within restart_window_ms.' }),
+    load_timeout_ms: Type.Integer({
+      minimum: 1000,
+      default: 300_000,
+      description: 'A load that takes longer fails and its runner is stopped.',
+    }),
+    restart_max: Type.Integer({
+      minimum: 0,
+      maximum: 100,
+      default: 3,
+      description: 'Automatic restarts of a crashed runner allowed within restart_window_ms.',
+    }),
     restart_window_ms: Type.Integer({ minimum: 1000, default: 600_000, description: 'Window for counting automatic restarts.' }),
-    restart_backoff_ms: Type.Integer({ minimum: 0, default: 1000, description: 'Delay before the first restart; doubles with each further one.' }),
+    restart_backoff_ms: Type.Integer({
+      minimum: 0,
+      default: 1000,
+      description: 'Delay before the first restart; doubles with each further one.',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
 
 const DownloadSettings = Type.Object(
   {
-    parallel_parts: Type.Integer({ minimum: 1, maximum: 32, default: 4, description: 'Connections used at once for one large file (each fetches its own byte range).' }),
-    part_size_mb: Type.Integer({ minimum: 1, maximum: 4096, default: 64, description: 'Files at least twice this size download in parts of about this many MiB.' }),
-    stall_timeout_ms: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000, description: 'A connection that delivers no byte for this long is dropped and resumed where it stopped.' }),
-    max_retries: Type.Integer({ minimum: 0, maximum: 100, default: 8, description: 'Retries of a file or part in a row without progress before the job fails.' }),
-    retry_base_ms: Type.Integer({ minimum: 0, maximum: 60_000, default: 500, description: 'First retry delay; doubles with each retry in a row (capped at 30 s); a 429 Retry-After is honoured.' }),
-    max_concurrent_jobs: Type.Integer({ minimum: 1, maximum: 16, default: 2, description: 'Download jobs running at once; the rest wait queued.' }),
+    parallel_parts: Type.Integer({
+      minimum: 1,
+      maximum: 32,
+      default: 4,
+      description: 'Connections used at once for one large file (each fetches its own byte range).',
+    }),
+    part_size_mb: Type.Integer({
+      minimum: 1,
+      maximum: 4096,
+      default: 64,
+      description: 'Files at least twice this size download in parts of about this many MiB.',
+    }),
+    stall_timeout_ms: Type.Integer({
+      minimum: 100,
+      maximum: 600_000,
+      default: 30_000,
+      description: 'A connection that delivers no byte for this long is dropped and resumed where it stopped.',
+    }),
+    max_retries: Type.Integer({
+      minimum: 0,
+      maximum: 100,
+      default: 8,
+      description: 'Retries of a file or part in a row without progress before the job fails.',
+    }),
+    retry_base_ms: Type.Integer({
+      minimum: 0,
+      maximum: 60_000,
+      default: 500,
+      description: 'First retry delay; doubles with each retry in a row (capped at 30 s); a 429 Retry-After is honoured.',
+    }),
+    max_concurrent_jobs: Type.Integer({
+      minimum: 1,
+      maximum: 16,
+      default: 2,
+      description: 'Download jobs running at once; the rest wait queued.',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -101,6 +159,12 @@ export const ConfigSchema = Type.Object(
       description: 'TCP port of the HTTP API (0 picks a free port).',
     }),
     hangar_host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address the HTTP API binds to.' }),
+    hangar_ollama_port: Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      default: 0,
+      description: "A second port (e.g. 11434) serving only the Ollama-compatible API, for tools that hard-code Ollama's port; 0 = off.",
+    }),
     hangar_home: Type.String({
       minLength: 1,
       default: path.join(os.homedir(), '.hangar'),
@@ -111,7 +175,15 @@ export const ConfigSchema = Type.Object(
       description: 'Empty: SQLite file in hangar_home. A postgres:// URL: PostgreSQL.',
     }),
     log_level: Type.Union(
-      [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')],
+      [
+        Type.Literal('fatal'),
+        Type.Literal('error'),
+        Type.Literal('warn'),
+        Type.Literal('info'),
+        Type.Literal('debug'),
+        Type.Literal('trace'),
+        Type.Literal('silent'),
+      ],
       { default: 'info', description: 'pino log level.' },
     ),
     management_api_enabled: Type.Boolean({
@@ -148,6 +220,10 @@ export const ConfigSchema = Type.Object(
       default: 'https://huggingface.co',
       description: 'Base URL of the Hugging Face-compatible hub that models are downloaded from.',
     }),
+    ollama_base_url: Type.String({
+      default: '',
+      description: 'Ollama servers whose models join the catalog as backend ollama, comma-separated base URLs; empty for none.',
+    }),
     hf_token: Type.String({ default: '', description: 'Access token sent to the hub (private and gated repos); empty for none.' }),
     http: HttpSettings,
     rate_limit: Type.Object(
@@ -174,6 +250,7 @@ export type HangarConfig = Static<typeof ConfigSchema>;
 export const RESTART_REQUIRED = new Set([
   'model_management_port',
   'hangar_host',
+  'hangar_ollama_port',
   'hangar_home',
   'database_url',
   'hangar_demo_models',

@@ -6,7 +6,15 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import YAML from 'yaml';
 import { ConfigSchema, RESTART_REQUIRED, SECRET_SETTINGS, type ConfigSource, type HangarConfig } from './schema.ts';
-import { configLeaves, getPath, mergeLayers, validateConfig, type ConfigLayers, type JsonObject, type LoadedConfig } from './load-config.ts';
+import {
+  configLeaves,
+  getPath,
+  mergeLayers,
+  validateConfig,
+  type ConfigLayers,
+  type JsonObject,
+  type LoadedConfig,
+} from './load-config.ts';
 import { ConfigError, InvalidInput } from '../errors.ts';
 import { redactUrl } from './redact.ts';
 
@@ -82,7 +90,12 @@ export class Settings extends EventEmitter<{ change: [HangarConfig, ConfigChange
    * written to the config file atomically, then made effective. Environment variables still win.
    */
   async applyPatch(patch: unknown): Promise<PatchResult> {
-    if (!isObject(patch)) throw new InvalidInput('The body must be a JSON object (a JSON merge patch of the configuration)', { field: 'body' }, 'invalid_config');
+    if (!isObject(patch))
+      throw new InvalidInput(
+        'The body must be a JSON object (a JSON merge patch of the configuration)',
+        { field: 'body' },
+        'invalid_config',
+      );
     const leaves = configLeaves();
     const known = new Set(leaves.map((l) => l.path));
     const groups = new Set(leaves.filter((l) => l.path.includes('.')).map((l) => l.path.split('.')[0]));
@@ -96,7 +109,11 @@ export class Settings extends EventEmitter<{ change: [HangarConfig, ConfigChange
       } else (known.has(key) ? touched : unknown).push(key);
     }
     if (unknown.length > 0) {
-      throw new InvalidInput(`Unknown setting(s): ${unknown.join(', ')}`, { fields: unknown, issues: unknown.map((field) => ({ field, message: 'is not a setting' })) }, 'invalid_config');
+      throw new InvalidInput(
+        `Unknown setting(s): ${unknown.join(', ')}`,
+        { fields: unknown, issues: unknown.map((field) => ({ field, message: 'is not a setting' })) },
+        'invalid_config',
+      );
     }
     const file = mergePatch(this.layers.file, patch);
     const { merged, sources } = mergeLayers({ ...this.layers, file }, this.configFile);
@@ -105,8 +122,15 @@ export class Settings extends EventEmitter<{ change: [HangarConfig, ConfigChange
       next = validateConfig(merged, (p) => (touched.includes(p) ? p : `${p} (from ${sources[p]})`));
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      const issues = error.message.split('\n').slice(1).map((line) => line.replace(/^\s*- /, ''));
-      throw new InvalidInput(`Invalid configuration: ${issues.join('; ')}`, { fields: issues.map((i) => i.split(' ')[0]), issues }, 'invalid_config');
+      const issues = error.message
+        .split('\n')
+        .slice(1)
+        .map((line) => line.replace(/^\s*- /, ''));
+      throw new InvalidInput(
+        `Invalid configuration: ${issues.join('; ')}`,
+        { fields: issues.map((i) => i.split(' ')[0]), issues },
+        'invalid_config',
+      );
     }
     await this.writeFile(file);
     const applied: ConfigChange[] = [];
@@ -119,9 +143,16 @@ export class Settings extends EventEmitter<{ change: [HangarConfig, ConfigChange
     }
     const overridden = leaves
       .filter((l) => touched.includes(l.path) && (sources[l.path] === 'env' || sources[l.path] === 'dotenv'))
-      .map((l) => ({ key: l.path, source: sources[l.path] as 'env' | 'dotenv', variable: l.envName, effective: redactSetting(l.path, getPath(next as unknown as JsonObject, l.path)) }));
+      .map((l) => ({
+        key: l.path,
+        source: sources[l.path] as 'env' | 'dotenv',
+        variable: l.envName,
+        effective: redactSetting(l.path, getPath(next as unknown as JsonObject, l.path)),
+      }));
     this.layers = { ...this.layers, file };
-    this.valueSources = Object.fromEntries(Object.entries(sources).map(([key, source]) => [key, touched.includes(key) && source === 'file' ? 'api' : source]));
+    this.valueSources = Object.fromEntries(
+      Object.entries(sources).map(([key, source]) => [key, touched.includes(key) && source === 'file' ? 'api' : source]),
+    );
     this.currentConfig = next;
     const restartRequired = applied.map((c) => c.key).filter((key) => RESTART_REQUIRED.has(key));
     this.emit('change', next, applied);

@@ -5,34 +5,47 @@ import type { HangarContext } from './context.ts';
 import './route-config.ts';
 import { rewriteModelPath } from './model-path.ts';
 import { validatorCompiler } from './validation.ts';
-import errorHandler from './plugins/error-handler.ts';
+import errorHandler, { frameworkErrorAnswerer } from './plugins/error-handler.ts';
+import { ollamaErrorDialect } from './ollama/ollama-errors.ts';
+import { openAiErrorDialect } from './openai/openai-errors.ts';
 import docs from './plugins/docs.ts';
-import healthRoutes from './routes/health.ts';
-import modelRoutes from './routes/models.ts';
-import auditRoutes from './routes/audit.ts';
-import runtimeRoutes from './routes/runtime.ts';
-import inferenceRoutes from './routes/inference.ts';
 import { failedMutationRecorder } from './request-context.ts';
+import { endStreamsOnClose } from './streaming.ts';
+import hangarApi from './api/index.ts';
+import dashboard, { sendBrowsersToDashboard } from './dashboard/index.ts';
+import ollamaApi from './ollama/index.ts';
+import openAiApi from './openai/index.ts';
 import auth from './plugins/auth.ts';
 import rateLimit from './plugins/rate-limit.ts';
 import cors from '@fastify/cors';
-import configRoutes from './routes/config.ts';
-import keyRoutes from './routes/keys.ts';
-import monitoringRoutes from './routes/monitoring.ts';
-import registryRoutes from './routes/registry.ts';
-import integrityRoutes from './routes/integrity.ts';
-import estimateRoutes from './routes/estimate.ts';
-import hubRoutes from './routes/hub.ts';
-import eventRoutes from './routes/events.ts';
 import { ServiceUnavailable } from '../errors.ts';
+import { textBefore } from '../text-before.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Long enough for a 128-character model name with every `/` sent as %2F. */
 const MAX_PARAM_LENGTH = 1024;
 /** Paths that keep answering when the management API is switched off: health, docs, metrics and inference. */
-const ALWAYS_ON = [/^\/health(\/|$)/, /^\/docs(\/|$)/, /^\/openapi\.json$/, /^\/metrics$/, /^\/api\/v1\/(embeddings|generate|chat)$/];
+const ALWAYS_ON = [
+  /^\/health(\/|$)/,
+  /^\/docs(\/|$)/,
+  /^\/openapi\.json$/,
+  /^\/metrics$/,
+  /^\/api\/v1\/(embeddings|generate|chat)$/,
+  // The Ollama surface's inference, and the discovery its clients do before it (is it up, which version, which models).
+  /^\/$/,
+  /^\/api\/(version|tags|show|generate|chat|embed|embeddings)$/,
+  // The OpenAI surface's inference, and the model listing its clients read before it.
+  /^\/v1\/(models(\/[^?]*)?|chat\/completions|completions|embeddings)$/,
+];
 
-export async function buildApp(ctx: HangarContext): Promise<FastifyInstance> {
+/** The compatible surfaces' error shapes, each chosen by its paths. */
+const ERROR_DIALECTS = [ollamaErrorDialect, openAiErrorDialect];
+
+/** The HTTP surfaces one listener serves: Hangar's own API (with docs) and the compatible ones. */
+export type Surface = 'hangar' | 'ollama' | 'openai';
+export const ALL_SURFACES: readonly Surface[] = ['hangar', 'ollama', 'openai'];
+
+export async function buildApp(ctx: HangarContext, surfaces: readonly Surface[] = ALL_SURFACES): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     bodyLimit: ctx.settings.current.http.body_limit_bytes,
@@ -43,6 +56,7 @@ export async function buildApp(ctx: HangarContext): Promise<FastifyInstance> {
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     rewriteUrl: (request) => rewriteModelPath(request.url ?? '/'),
+    frameworkErrors: frameworkErrorAnswerer(ERROR_DIALECTS),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
@@ -59,36 +73,35 @@ export async function buildApp(ctx: HangarContext): Promise<FastifyInstance> {
   app.decorateRequest('actor', 'anonymous');
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    const path = request.url.split('?')[0];
+    const path = textBefore(request.url, '?');
     if (!ctx.settings.current.management_api_enabled && !ALWAYS_ON.some((re) => re.test(path))) {
       throw new ServiceUnavailable('The management API is disabled (MANAGEMENT_API_ENABLED=false)', undefined, 'management_api_disabled');
     }
   });
 
-  await app.register(errorHandler, { onFailedMutation: failedMutationRecorder(ctx.database.db) });
+  endStreamsOnClose(app);
+  await app.register(errorHandler, { onFailedMutation: failedMutationRecorder(ctx.database.db), dialects: ERROR_DIALECTS });
   // Before any route (documentation's included), so its onRoute check sees every route declare a role.
   await app.register(auth, { keys: ctx.keys, settings: ctx.settings });
   await app.register(rateLimit, { settings: ctx.settings });
   await app.register(cors, {
     // Read per request so a config change applies live; empty means no CORS headers at all.
     origin: (origin, callback) => {
-      const allowed = ctx.settings.current.hangar_cors_origins.split(',').map((o) => o.trim()).filter(Boolean);
+      const allowed = ctx.settings.current.hangar_cors_origins
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean);
       callback(null, allowed.includes('*') ? true : origin !== undefined && allowed.includes(origin));
     },
   });
-  await app.register(docs, { version: ctx.version });
-  await app.register(healthRoutes, ctx);
-  await app.register(modelRoutes, ctx);
-  await app.register(auditRoutes, ctx);
-  await app.register(runtimeRoutes, ctx);
-  await app.register(inferenceRoutes, ctx);
-  await app.register(configRoutes, ctx);
-  await app.register(keyRoutes, ctx);
-  await app.register(monitoringRoutes, ctx);
-  await app.register(registryRoutes, ctx);
-  await app.register(eventRoutes, ctx);
-  await app.register(integrityRoutes, ctx);
-  await app.register(estimateRoutes, ctx);
-  await app.register(hubRoutes, ctx);
+  // Each HTTP surface is one folder registered here.
+  if (surfaces.includes('hangar')) {
+    await app.register(docs, { version: ctx.version });
+    await app.register(hangarApi, ctx);
+    await app.register(dashboard);
+    sendBrowsersToDashboard(app);
+  }
+  if (surfaces.includes('ollama')) await app.register(ollamaApi, ctx);
+  if (surfaces.includes('openai')) await app.register(openAiApi, ctx);
   return app;
 }

@@ -5,7 +5,7 @@ import type { ModelCatalog } from '../registry/catalog.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { Settings } from '../config/settings.ts';
 import type { ModelRuntime } from '../runtime/model-runtime.ts';
-import type { InferenceService } from '../runtime/inference.ts';
+import type { HangarApplication } from '../app/application.ts';
 import type { InferenceRecorder } from '../monitor/inference-recorder.ts';
 import type { ApiKeyService } from '../auth/api-keys.ts';
 import type { ModelMetrics } from '../monitor/model-metrics.ts';
@@ -13,8 +13,8 @@ import type { Registry } from 'prom-client';
 import type { GpuQuery } from '../monitor/nvidia-smi.ts';
 import type { HardwareProbe } from '../monitor/hardware-profile.ts';
 import type { RegistryService } from '../registry/registry-service.ts';
-import type { EventBus } from '../registry/event-bus.ts';
-import type { WebhookService } from '../registry/webhooks.ts';
+import type { EventBus } from '../events/event-bus.ts';
+import type { WebhookService } from '../events/webhook-service.ts';
 import type { VersionRepairer } from '../hub/integrity.ts';
 import type { DownloadJobs } from '../hub/download-jobs.ts';
 import type { HubClient } from '../hub/hub-client.ts';
@@ -28,12 +28,13 @@ export interface ServerState {
 }
 
 export interface HangarContext {
+  /** The use cases routes call; routes hold no workflow of their own. */
+  app: HangarApplication;
   settings: Settings;
   database: OpenedDatabase;
   catalog: ModelCatalog;
   store: BlobStore;
   runtime: ModelRuntime;
-  inference: InferenceService;
   recorder: InferenceRecorder;
   keys: ApiKeyService;
   metrics: ModelMetrics;

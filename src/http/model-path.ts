@@ -1,12 +1,25 @@
 // Lets model names with `/` (e.g. sentence-transformers/all-MiniLM-L6-v2) travel unencoded in URL paths.
 import { RESERVED_FIRST_SEGMENTS } from '../registry/model-name.ts';
 
-const MODEL_PREFIXES = ['/api/v1/models/', '/models/'];
+const MODEL_PREFIXES = ['/api/v1/models/', '/models/', '/v1/models/'];
 
 /** Words that follow a model name in a path: `/models/{name}/load`, `/models/{name}/versions/3`… */
 const ACTION_SEGMENTS = new Set([
-  'load', 'unload', 'reload', 'status', 'metrics', 'versions', 'promote', 'production', 'compare',
-  'deployment-history', 'rollback', 'aliases', 'validate', 'events', 'integrity',
+  'load',
+  'unload',
+  'reload',
+  'status',
+  'metrics',
+  'versions',
+  'promote',
+  'production',
+  'compare',
+  'deployment-history',
+  'rollback',
+  'aliases',
+  'validate',
+  'events',
+  'integrity',
 ]);
 
 /** Collection routes whose remainder is a single name: `/api/v1/models/status/{name}`, `/validate/{name}`, `/info/{repo}`. */
@@ -24,11 +37,12 @@ export function rewriteModelPath(url: string): string {
   const pathPart = queryAt === -1 ? url : url.slice(0, queryAt);
   const query = queryAt === -1 ? '' : url.slice(queryAt);
   const segments = pathPart.slice(prefix.length).split('/');
-  if (segments.length < 2) return url;
-  const first = segments[0].toLowerCase();
+  const [firstSegment] = segments;
+  if (firstSegment === undefined || segments.length < 2) return url;
+  const first = firstSegment.toLowerCase();
   if (RESERVED_FIRST_SEGMENTS.has(first)) {
     if (NAME_AFTER_COLLECTION.has(first) && segments.length > 2) {
-      return `${prefix}${segments[0]}/${segments.slice(1).join('%2F')}${query}`;
+      return `${prefix}${firstSegment}/${segments.slice(1).join('%2F')}${query}`;
     }
     return url;
   }

@@ -3,17 +3,19 @@ import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { recordAuditEvent, type ActionContext } from '../registry/audit.ts';
+import { textBefore } from '../text-before.ts';
 
 export function actionContext(request: FastifyRequest): ActionContext {
   return { actor: request.actor, requestId: String(request.id) };
 }
 
-/** The thing a failed mutation was aimed at: a path parameter, else the body's name, else the path. */
+/** The thing a failed mutation was aimed at: a path parameter, else the body's name (or model), else the path. */
 function targetOf(request: FastifyRequest): string {
   const params = (request.params ?? {}) as Record<string, unknown>;
   const body = (request.body ?? {}) as Record<string, unknown>;
-  const candidate = params.name ?? params.model ?? (typeof body === 'object' ? body.name : undefined);
-  return typeof candidate === 'string' ? candidate.slice(0, 256) : request.url.split('?')[0].slice(0, 256);
+  // Ollama's bodies name the model `model`, Hangar's `name`.
+  const candidate = params.name ?? params.model ?? (typeof body === 'object' ? (body.name ?? body.model) : undefined);
+  return typeof candidate === 'string' ? candidate.slice(0, 256) : textBefore(request.url, '?').slice(0, 256);
 }
 
 /** Writes an audit event for a mutation the domain refused (its own transaction rolled back, so nothing else was written). */

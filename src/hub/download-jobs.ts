@@ -4,34 +4,19 @@ import type { Logger } from 'pino';
 import type { ModelCatalog } from '../registry/catalog.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { ActionContext } from '../registry/audit.ts';
-import type { EventSink } from '../registry/catalog.ts';
+import type { EventSink, DownloadEventType } from '../events/event-types.ts';
 import { parseModelRef } from '../registry/model-name.ts';
 import { Conflict, HangarError } from '../errors.ts';
-import { assertRepoId, type HubClient } from './hub-client.ts';
-import { chooseVariant, listVariants } from './variants.ts';
+import type { HubClient } from './hub-client.ts';
+import { downloadJobKey, downloadRequestOf, planDownload } from './download-plan.ts';
 import { DownloadManager, DownloadStopped } from './download-manager.ts';
 import type { DownloadTuning } from './file-download.ts';
-import { JobStore, toJobInfo, ACTIVE_STATUSES, type JobFile, type JobInfo, type JobPlan, type JobRequest, type StoredJob } from './job-store.ts';
+import { type JobStore, toJobInfo, ACTIVE_STATUSES, type JobFile, type JobPlan, type JobRequest, type StoredJob } from './job-store.ts';
+import type { DownloadRequest, JobInfoWithoutRate, JobMessage } from '../schemas/hub.ts';
 import { importDownloadedVersion, adoptFiles, type FinishedFile } from './hub-import.ts';
 import { ProgressTracker } from './progress.ts';
 
-export interface DownloadRequest {
-  repo_id: string;
-  revision?: string;
-  variant?: string;
-  name?: string;
-  force_redownload?: boolean;
-}
-
-/** Messages on the job stream (SSE and WebSocket), named as seed 004 names them. */
-export interface JobMessage {
-  type: 'download_progress' | 'download_completed' | 'download_failed' | 'download_paused' | 'download_cancelled';
-  job_id: string;
-  at: string;
-  job: JobInfo;
-  speed_bps: number;
-  eta_s: number | null;
-}
+export type { JobMessage } from '../schemas/hub.ts';
 
 export interface DownloadJobsOptions {
   store: JobStore;
@@ -51,6 +36,14 @@ interface Running {
 
 /** Files of a download fetched at once (each may itself use parallel byte ranges). */
 const FILES_AT_ONCE = 2;
+
+/** The bus event of each job message but progress, which stays on the job stream. */
+const BUS_EVENT_OF: Record<Exclude<JobMessage['type'], 'download_progress'>, DownloadEventType> = {
+  download_completed: 'download.completed',
+  download_failed: 'download.failed',
+  download_paused: 'download.paused',
+  download_cancelled: 'download.cancelled',
+};
 
 export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
   private readonly options: DownloadJobsOptions;
@@ -78,35 +71,16 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
   }
 
   /** Accepts a download: checks the repo, variant and free disk now, then queues it (or joins an identical active job). */
-  async submit(input: DownloadRequest, context: ActionContext): Promise<{ job: JobInfo; deduplicated: boolean }> {
-    assertRepoId(input.repo_id);
-    const request: JobRequest = {
-      repo_id: input.repo_id,
-      revision: input.revision ?? 'main',
-      variant: input.variant ?? null,
-      name: input.name ?? input.repo_id,
-      force_redownload: input.force_redownload ?? false,
-    };
-    parseModelRef(request.name);
-    const key = JSON.stringify(['download', request.repo_id, request.revision, request.variant?.toLowerCase() ?? null, request.name, request.force_redownload]);
+  async submit(input: DownloadRequest, context: ActionContext): Promise<{ job: JobInfoWithoutRate; deduplicated: boolean }> {
+    const request = downloadRequestOf(input);
+    const key = downloadJobKey(request);
     const existing = await this.options.store.findActive(key);
     if (existing) {
       if (existing.status === 'paused') await this.resume(existing.id);
       return { job: toJobInfo(await this.options.store.get(existing.id)), deduplicated: true };
     }
-    const hub = this.options.hub();
-    const snapshot = await hub.repo(request.repo_id, request.revision);
-    const variant = chooseVariant(listVariants(snapshot.files), request.variant ?? undefined, request.repo_id);
-    const byPath = new Map(snapshot.files.map((f) => [f.path, f]));
-    const files: JobFile[] = [];
-    for (const filePath of variant.files) {
-      const file = byPath.get(filePath);
-      if (!file) continue;
-      const present = !request.force_redownload && file.sha256 !== null && (await this.options.blobs.hasBlob(file.sha256));
-      files.push({ path: file.path, size_bytes: file.size_bytes, sha256: file.sha256, git_oid: file.git_oid, bytes_done: present ? file.size_bytes : 0, status: present ? 'present' : 'pending' });
-    }
-    const plan: JobPlan = { commit_sha: snapshot.commit_sha, variant: variant.id, quantization: variant.quantization, format: variant.format, entry: variant.entry, files, bytes_fetched: 0, retries: 0 };
-    await this.assertDiskSpace(files);
+    const plan = await planDownload(this.options.hub(), this.options.blobs, request);
+    await this.assertDiskSpace(plan.files);
     const job = await this.options.store.insert('download', request, plan, key, context.actor);
     this.pump();
     return { job: toJobInfo(job), deduplicated: false };
@@ -115,7 +89,13 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
   /** Queues a repair: re-fetches `files` of a hub version and replaces their blobs; resolves when it ends. */
   async repair(request: JobRequest, plan: JobPlan, context: ActionContext): Promise<StoredJob> {
     await this.assertDiskSpace(plan.files);
-    const job = await this.options.store.insert('repair', request, plan, JSON.stringify(['repair', request.version_id, Date.now()]), context.actor);
+    const job = await this.options.store.insert(
+      'repair',
+      request,
+      plan,
+      JSON.stringify(['repair', request.version_id, Date.now()]),
+      context.actor,
+    );
     this.pump();
     return new Promise((resolve) => {
       const listener = (message: JobMessage) => {
@@ -133,11 +113,11 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
     await this.options.blobs.assertFreeSpace(needed);
   }
 
-  async get(id: string): Promise<JobInfo> {
+  async get(id: string): Promise<JobInfoWithoutRate> {
     return toJobInfo(await this.options.store.get(id));
   }
 
-  async list(query: { status?: string; kind?: string; limit?: number; before?: string }): Promise<JobInfo[]> {
+  async list(query: { status?: string; kind?: string; limit?: number; before?: string }): Promise<JobInfoWithoutRate[]> {
     return (await this.options.store.list({ ...query, limit: query.limit ?? 100 })).map(toJobInfo);
   }
 
@@ -146,10 +126,11 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
     return this.running.get(id)?.tracker.rate() ?? { speed_bps: 0, eta_s: null };
   }
 
-  async pause(id: string): Promise<JobInfo> {
+  async pause(id: string): Promise<JobInfoWithoutRate> {
     const job = await this.options.store.get(id);
     if (job.status === 'paused') return toJobInfo(job);
-    if (!ACTIVE_STATUSES.includes(job.status)) throw new Conflict(`Job ${id} is ${job.status}`, { job_id: id, status: job.status }, 'job_finished');
+    if (!ACTIVE_STATUSES.includes(job.status))
+      throw new Conflict(`Job ${id} is ${job.status}`, { job_id: id, status: job.status }, 'job_finished');
     const running = this.running.get(id);
     if (running) {
       running.controller.abort(new DownloadStopped('pause'));
@@ -161,7 +142,7 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
     return this.get(id);
   }
 
-  async resume(id: string): Promise<JobInfo> {
+  async resume(id: string): Promise<JobInfoWithoutRate> {
     const job = await this.options.store.get(id);
     if (job.status !== 'paused') {
       if (ACTIVE_STATUSES.includes(job.status)) return toJobInfo(job);
@@ -173,9 +154,10 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
   }
 
   /** Cancels an active job and deletes its partial files (those no other job is fetching). */
-  async cancel(id: string): Promise<JobInfo> {
+  async cancel(id: string): Promise<JobInfoWithoutRate> {
     const job = await this.options.store.get(id);
-    if (!ACTIVE_STATUSES.includes(job.status)) throw new Conflict(`Job ${id} is already ${job.status}`, { job_id: id, status: job.status }, 'job_finished');
+    if (!ACTIVE_STATUSES.includes(job.status))
+      throw new Conflict(`Job ${id} is already ${job.status}`, { job_id: id, status: job.status }, 'job_finished');
     const running = this.running.get(id);
     if (running) {
       running.controller.abort(new DownloadStopped('cancel'));
@@ -206,13 +188,15 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
   }
 
   private pump(): void {
-    this.pumping = this.pumping.then(async () => {
-      while (!this.stopped && this.running.size < this.options.tuning().maxConcurrentJobs) {
-        const next = await this.options.store.nextQueued(new Set(this.running.keys()));
-        if (!next) return;
-        this.launch(next);
-      }
-    }).catch((error: unknown) => this.options.logger.error({ err: error }, 'download queue failed'));
+    this.pumping = this.pumping
+      .then(async () => {
+        while (!this.stopped && this.running.size < this.options.tuning().maxConcurrentJobs) {
+          const next = await this.options.store.nextQueued(new Set(this.running.keys()));
+          if (!next) return;
+          this.launch(next);
+        }
+      })
+      .catch((error: unknown) => this.options.logger.error({ err: error }, 'download queue failed'));
   }
 
   private launch(job: StoredJob): void {
@@ -250,14 +234,21 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
       report(true);
       const queue = plan.files.filter((f) => f.status !== 'present' && f.status !== 'stored');
       for (const f of plan.files) {
-        if (f.status === 'present' || f.status === 'stored') finished.push({ path: f.path, sha256: f.sha256 as string, size_bytes: f.size_bytes, verifiedFile: null });
+        if (f.status === 'present' || f.status === 'stored')
+          finished.push({ path: f.path, sha256: f.sha256 as string, size_bytes: f.size_bytes, verifiedFile: null });
       }
       const worker = async () => {
         for (let file = queue.shift(); file; file = queue.shift()) {
           const current = file;
           tracker.begin(current.path);
           const result = await this.manager.fetch(
-            { url: hub.resolveUrl(job.request.repo_id, plan.commit_sha, current.path), path: current.path, size_bytes: current.size_bytes, sha256: current.sha256, git_oid: current.git_oid },
+            {
+              url: hub.resolveUrl(job.request.repo_id, plan.commit_sha, current.path),
+              path: current.path,
+              size_bytes: current.size_bytes,
+              sha256: current.sha256,
+              git_oid: current.git_oid,
+            },
             {
               onProgress: (delta, resumed) => {
                 tracker.add(current.path, delta, resumed === true);
@@ -294,9 +285,23 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
       await this.options.catalog.runLocked(() => adoptFiles(this.options.blobs, ordered, true));
       return { version_id: job.request.version_id, repaired: ordered.map((f) => f.path) };
     }
-    const version = await importDownloadedVersion(this.options.catalog, this.options.blobs, job.request, plan, ordered, this.options.hub().endpoint, context);
+    const version = await importDownloadedVersion(
+      this.options.catalog,
+      this.options.blobs,
+      job.request,
+      plan,
+      ordered,
+      this.options.hub().endpoint,
+      context,
+    );
     for (const f of plan.files) f.status = 'stored';
-    return { model: version.model, version: version.version, format: version.format, quantization: version.quantization, size_bytes: version.size_bytes };
+    return {
+      model: version.model,
+      version: version.version,
+      format: version.format,
+      quantization: version.quantization,
+      size_bytes: version.size_bytes,
+    };
   }
 
   private async settle(job: StoredJob, plan: JobPlan, error: unknown): Promise<void> {
@@ -317,7 +322,10 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
       this.emitMessage('download_cancelled', await store.get(job.id));
       return;
     }
-    const failure = error instanceof HangarError ? { code: error.code, message: error.message } : { code: 'download_failed', message: (error as Error).message };
+    const failure =
+      error instanceof HangarError
+        ? { code: error.code, message: error.message }
+        : { code: 'download_failed', message: (error as Error).message };
     this.options.logger.warn({ job: job.id, err: error }, 'download failed');
     await store.update(job.id, { status: 'failed', plan, error: failure, finished: true });
     this.emitMessage('download_failed', await store.get(job.id));
@@ -332,7 +340,12 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
     const rate = tracker?.rate() ?? { speed_bps: 0, eta_s: null };
     this.emit('message', { type, job_id: job.id, at: new Date().toISOString(), job: info, ...rate });
     if (type !== 'download_progress') {
-      this.options.bus?.publish({ type: type.replace('_', '.'), model: job.request.name, version: typeof job.result.version === 'number' ? job.result.version : null, data: { job_id: job.id, repo_id: job.request.repo_id, variant: job.plan.variant, error: info.error } });
+      this.options.bus?.publish({
+        type: BUS_EVENT_OF[type],
+        model: job.request.name,
+        version: typeof job.result.version === 'number' ? job.result.version : null,
+        data: { job_id: job.id, repo_id: job.request.repo_id, variant: job.plan.variant, error: info.error },
+      });
     }
   }
 }

@@ -103,7 +103,10 @@ export class DownloadManager {
         // The last caller left: stop the download and answer once its files are settled (kept or deleted).
         current.discard = reason.reason === 'cancel';
         current.controller.abort(reason);
-        current.promise.then(() => reject(reason), () => reject(reason));
+        current.promise.then(
+          () => reject(reason),
+          () => reject(reason),
+        );
       };
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
@@ -124,7 +127,13 @@ export class DownloadManager {
 
   private start(key: string, target: DownloadTarget): Inflight {
     const controller = new AbortController();
-    const entry: Inflight = { promise: Promise.resolve() as unknown as Promise<VerifiedFile>, listeners: new Set(), controller, bytesOnDisk: 0, discard: false };
+    const entry: Inflight = {
+      promise: Promise.resolve() as unknown as Promise<VerifiedFile>,
+      listeners: new Set(),
+      controller,
+      bytesOnDisk: 0,
+      discard: false,
+    };
     const verified = this.verifiedPath(key);
     const partial = this.partialPath(key);
     entry.promise = (async () => {
@@ -132,7 +141,13 @@ export class DownloadManager {
       if (fs.existsSync(verified) && (await fsp.stat(verified)).size === target.size_bytes) {
         entry.bytesOnDisk = target.size_bytes;
         for (const l of entry.listeners) l.onProgress(target.size_bytes, true);
-        return { file: verified, size_bytes: target.size_bytes, bytes_fetched: 0, rejected_attempts: 0, ...(await this.knownSha(verified, target)) };
+        return {
+          file: verified,
+          size_bytes: target.size_bytes,
+          bytes_fetched: 0,
+          rejected_attempts: 0,
+          ...(await this.knownSha(verified, target)),
+        };
       }
       try {
         const result = await downloadFile({

@@ -122,24 +122,37 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
   for (;;) {
     const outcome = await attempt(options);
     fetched += outcome.fetched;
-    if (outcome.digests.verified) return { sha256: outcome.digests.sha256, size_bytes: options.target.size_bytes, bytes_fetched: fetched, rejected_attempts: rejected };
+    if (outcome.digests.verified)
+      return { sha256: outcome.digests.sha256, size_bytes: options.target.size_bytes, bytes_fetched: fetched, rejected_attempts: rejected };
     // Wrong bytes: never kept, never stored; the whole file is fetched again.
     rejected++;
     options.onProgress?.(-options.target.size_bytes, true);
     await removePartial(options.partialPath);
     if (rejected > options.tuning.maxRetries) {
-      throw new HangarError('checksum_mismatch', 502, `${options.target.path}: the hub sent bytes that do not match its checksum ${rejected} times`, {
-        path: options.target.path,
-        expected_sha256: options.target.sha256,
-        received_sha256: outcome.digests.sha256,
-      });
+      throw new HangarError(
+        'checksum_mismatch',
+        `${options.target.path}: the hub sent bytes that do not match its checksum ${rejected} times`,
+        {
+          path: options.target.path,
+          expected_sha256: options.target.sha256,
+          received_sha256: outcome.digests.sha256,
+        },
+      );
     }
-    options.onRetry?.({ path: options.target.path, attempt: rejected, delayMs: 0, reason: `checksum mismatch (got sha256 ${outcome.digests.sha256})` });
+    options.onRetry?.({
+      path: options.target.path,
+      attempt: rejected,
+      delayMs: 0,
+      reason: `checksum mismatch (got sha256 ${outcome.digests.sha256})`,
+    });
   }
 }
 
 async function attempt(options: DownloadFileOptions): Promise<{ digests: Digests & { verified: boolean }; fetched: number }> {
   const { target, partialPath, tuning, signal } = options;
+  // fetchPart hears only aborts that come after it starts listening ('abort' fires once): a stop that came
+  // before (while the caller or this function was still preparing) must be seen here, or the file downloads anyway.
+  signal.throwIfAborted();
   const stateFile = `${partialPath}.json`;
   let state = await readState(stateFile, target);
   if (state && !fs.existsSync(partialPath)) state = null;
@@ -167,13 +180,15 @@ async function attempt(options: DownloadFileOptions): Promise<{ digests: Digests
     const queue = state.parts.filter((p) => p.done < p.end - p.start);
     const worker = async () => {
       for (let part = queue.shift(); part; part = queue.shift()) {
+        signal.throwIfAborted();
         fetched += await fetchPart(options, part, hasher, saveState);
       }
     };
     await Promise.all(Array.from({ length: Math.min(tuning.parallelParts, Math.max(1, queue.length)) }, worker));
     await saveState(true);
     const digests = await hasher.finish();
-    const verified = target.sha256 !== null ? digests.sha256 === target.sha256 : target.git_oid !== null ? digests.gitOid === target.git_oid : true;
+    const verified =
+      target.sha256 !== null ? digests.sha256 === target.sha256 : target.git_oid !== null ? digests.gitOid === target.git_oid : true;
     if (verified) await handle.sync();
     return { digests: { ...digests, verified }, fetched };
   } catch (error) {
@@ -186,7 +201,12 @@ async function attempt(options: DownloadFileOptions): Promise<{ digests: Digests
 }
 
 /** Fetches the rest of one part, retrying from where it stopped; returns the bytes received. */
-async function fetchPart(options: DownloadFileOptions, part: PartState, hasher: PartHasher, saveState: () => Promise<void>): Promise<number> {
+async function fetchPart(
+  options: DownloadFileOptions,
+  part: PartState,
+  hasher: PartHasher,
+  saveState: () => Promise<void>,
+): Promise<number> {
   const { target, tuning, signal } = options;
   let failures = 0;
   let received = 0;
@@ -197,9 +217,12 @@ async function fetchPart(options: DownloadFileOptions, part: PartState, hasher: 
     signal.addEventListener('abort', onAbort, { once: true });
     // One timer per request, not one per chunk: it checks when data last came.
     let lastDataAt = Date.now();
-    const stallTimer = setInterval(() => {
-      if (Date.now() - lastDataAt > tuning.stallTimeoutMs) controller.abort(new Error(`no data for ${tuning.stallTimeoutMs} ms`));
-    }, Math.max(25, Math.floor(tuning.stallTimeoutMs / 4)));
+    const stallTimer = setInterval(
+      () => {
+        if (Date.now() - lastDataAt > tuning.stallTimeoutMs) controller.abort(new Error(`no data for ${tuning.stallTimeoutMs} ms`));
+      },
+      Math.max(25, Math.floor(tuning.stallTimeoutMs / 4)),
+    );
     let progressed = false;
     let waitMs: number | null = null;
     let reason = '';
@@ -250,7 +273,11 @@ async function fetchPart(options: DownloadFileOptions, part: PartState, hasher: 
       await inflight;
     };
     try {
-      const response = await rangeRequest(target.url, { ...options.headers, range: `bytes=${from}-${part.end - 1}`, 'accept-encoding': 'identity' }, controller.signal);
+      const response = await rangeRequest(
+        target.url,
+        { ...options.headers, range: `bytes=${from}-${part.end - 1}`, 'accept-encoding': 'identity' },
+        controller.signal,
+      );
       if (response.status === 429 || response.status === 408 || response.status >= 500) {
         const retryAfter = response.header('retry-after');
         waitMs = retryAfter === null ? null : retryAfterMs(retryAfter);
@@ -259,16 +286,26 @@ async function fetchPart(options: DownloadFileOptions, part: PartState, hasher: 
       }
       if (response.status < 200 || response.status >= 300) {
         response.body.resume();
-        throw new PermanentError('hub_download_failed', 502, `${target.path}: the hub answered ${response.status}`, { path: target.path, hub_status: response.status, hub_error_code: response.header('x-error-code') });
+        throw new PermanentError('hub_download_failed', `${target.path}: the hub answered ${response.status}`, {
+          path: target.path,
+          hub_status: response.status,
+          hub_error_code: response.header('x-error-code'),
+        });
       }
       const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.header('content-range') ?? '');
       if (response.status === 200 && from !== 0) {
         response.body.destroy();
-        throw new PermanentError('hub_no_range_support', 502, `${target.path}: the hub ignored the byte range; cannot resume`, { path: target.path });
+        throw new PermanentError('hub_no_range_support', `${target.path}: the hub ignored the byte range; cannot resume`, {
+          path: target.path,
+        });
       }
       if (response.status === 206 && (!range || Number(range[1]) !== from)) throw new Error('the hub answered a different byte range');
       if (range && range[3] !== '*' && Number(range[3]) !== target.size_bytes) {
-        throw new PermanentError('hub_file_changed', 502, `${target.path}: the hub reports ${range[3]} bytes, the listing ${target.size_bytes}`, { path: target.path });
+        throw new PermanentError(
+          'hub_file_changed',
+          `${target.path}: the hub reports ${range[3]} bytes, the listing ${target.size_bytes}`,
+          { path: target.path },
+        );
       }
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
         lastDataAt = Date.now();
@@ -290,7 +327,10 @@ async function fetchPart(options: DownloadFileOptions, part: PartState, hasher: 
       reason = controller.signal.aborted ? String((controller.signal.reason as Error)?.message ?? 'aborted') : (error as Error).message;
       if (!progressed) failures++;
       if (failures > tuning.maxRetries) {
-        throw new HangarError('download_failed', 502, `${target.path}: ${failures} attempts in a row failed (${reason})`, { path: target.path, reason });
+        throw new HangarError('download_failed', `${target.path}: ${failures} attempts in a row failed (${reason})`, {
+          path: target.path,
+          reason,
+        });
       }
       const delay = waitMs ?? (progressed ? 0 : Math.min(MAX_BACKOFF_MS, tuning.retryBaseMs * 2 ** Math.max(0, failures - 1)));
       options.onRetry?.({ path: target.path, attempt: failures, delayMs: delay, reason });

@@ -1,6 +1,7 @@
 // Client of a Hugging Face-compatible hub: repo facts and file listing via @huggingface/hub, URLs and errors for downloads.
 import { gguf } from '@huggingface/gguf';
 import { HangarError, NotFound } from '../errors.ts';
+import { textBefore } from '../text-before.ts';
 
 export interface HubFile {
   /** `/`-separated path in the repo. */
@@ -41,7 +42,7 @@ const REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
 /** Fails with 400 unless `repoId` is `name` or `org/name` in the hub's characters. */
 export function assertRepoId(repoId: string): void {
   if (!REPO_ID.test(repoId) || repoId.length > 96 || repoId.includes('..')) {
-    throw new HangarError('invalid_repo_id', 400, `"${repoId}" is not a hub repo id (expected org/name)`, { repo_id: repoId });
+    throw new HangarError('invalid_repo_id', `"${repoId}" is not a hub repo id (expected org/name)`, { repo_id: repoId });
   }
 }
 
@@ -54,15 +55,28 @@ export function hubError(status: number, hubCode: string | null, message: string
   if (status === 401 || status === 403) {
     const gated = hubCode === 'GatedRepo';
     if (!gated && hubCode === 'RepoNotFound') {
-      return new NotFound(`Hub repo not found (or private: set HF_TOKEN): ${message}`, { ...details, hub_status: status }, 'hub_repo_not_found');
+      return new NotFound(
+        `Hub repo not found (or private: set HF_TOKEN): ${message}`,
+        { ...details, hub_status: status },
+        'hub_repo_not_found',
+      );
     }
-    return new HangarError('hub_access_denied', 403, `The hub refused access${gated ? ' (gated repo: accept its terms and set HF_TOKEN)' : ' (check HF_TOKEN)'}: ${message}`, { ...details, hub_status: status, hub_error_code: hubCode });
+    return new HangarError(
+      'hub_access_denied',
+      `The hub refused access${gated ? ' (gated repo: accept its terms and set HF_TOKEN)' : ' (check HF_TOKEN)'}: ${message}`,
+      { ...details, hub_status: status, hub_error_code: hubCode },
+    );
   }
   if (status === 404) {
-    const code = hubCode === 'RevisionNotFound' ? 'hub_revision_not_found' : hubCode === 'EntryNotFound' ? 'hub_file_not_found' : 'hub_repo_not_found';
+    const code =
+      hubCode === 'RevisionNotFound' ? 'hub_revision_not_found' : hubCode === 'EntryNotFound' ? 'hub_file_not_found' : 'hub_repo_not_found';
     return new NotFound(`Not found on the hub: ${message}`, { ...details, hub_error_code: hubCode }, code);
   }
-  return new HangarError('hub_error', 502, `The hub answered ${status}: ${message}`, { ...details, hub_status: status, hub_error_code: hubCode });
+  return new HangarError('hub_error', `The hub answered ${status}: ${message}`, {
+    ...details,
+    hub_status: status,
+    hub_error_code: hubCode,
+  });
 }
 
 export class HubClient {
@@ -92,7 +106,9 @@ export class HubClient {
       response = await this.baseFetch(input, { ...init, headers });
     } catch (error) {
       if ((error as Error).name === 'AbortError') throw error;
-      throw new HangarError('hub_unreachable', 502, `Cannot reach the hub at ${this.endpoint}: ${(error as Error).message}`, { endpoint: this.endpoint });
+      throw new HangarError('hub_unreachable', `Cannot reach the hub at ${this.endpoint}: ${(error as Error).message}`, {
+        endpoint: this.endpoint,
+      });
     }
     const code = response.headers.get('x-error-code');
     if (!response.ok && code) {
@@ -122,7 +138,13 @@ export class HubClient {
       });
       const commit = typeof info.sha === 'string' && info.sha ? info.sha : revision;
       const files: HubFile[] = [];
-      for await (const entry of listFiles({ repo: { type: 'model', name: repoId }, revision: commit, recursive: true, hubUrl: this.endpoint, fetch: this.fetch })) {
+      for await (const entry of listFiles({
+        repo: { type: 'model', name: repoId },
+        revision: commit,
+        recursive: true,
+        hubUrl: this.endpoint,
+        fetch: this.fetch,
+      })) {
         if (entry.type !== 'file') continue;
         files.push({
           path: entry.path,
@@ -159,18 +181,22 @@ export class HubClient {
   async fileJson(repoId: string, revision: string, filePath: string): Promise<Record<string, unknown> | null> {
     const response = await this.fetch(this.resolveUrl(repoId, revision, filePath));
     if (response.status === 404) return null;
-    if (!response.ok) throw hubError(response.status, response.headers.get('x-error-code'), `${filePath}`, { repo_id: repoId, path: filePath });
+    if (!response.ok)
+      throw hubError(response.status, response.headers.get('x-error-code'), `${filePath}`, { repo_id: repoId, path: filePath });
     const parsed: unknown = await response.json();
     return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
   }
 
-  /** The GGUF header of a repo file, read with HTTP range requests (the weights are not downloaded). */
+  /** The GGUF header of a repo file, read with HTTP range requests (the weights are not downloaded); model-shape's ggufFacts maps it. */
   async ggufHeader(repoId: string, commit: string, filePath: string) {
     try {
       return await gguf(this.resolveUrl(repoId, commit, filePath), { fetch: this.fetch, computeParametersCount: true });
     } catch (error) {
       if (error instanceof HangarError) throw error;
-      throw new HangarError('hub_bad_gguf', 502, `${filePath} in ${repoId} has no readable GGUF header: ${(error as Error).message}`, { repo_id: repoId, path: filePath });
+      throw new HangarError('hub_bad_gguf', `${filePath} in ${repoId} has no readable GGUF header: ${(error as Error).message}`, {
+        repo_id: repoId,
+        path: filePath,
+      });
     }
   }
 
@@ -185,8 +211,8 @@ export class HubClient {
     const hubApi = error as { statusCode?: number; url?: string; message?: string };
     if (typeof hubApi.statusCode === 'number') {
       const code = (hubApi.url && this.errorCodes.get(hubApi.url)) ?? null;
-      return hubError(hubApi.statusCode, code, (hubApi.message ?? '').split('. URL:')[0], details);
+      return hubError(hubApi.statusCode, code, textBefore(hubApi.message ?? '', '. URL:'), details);
     }
-    return new HangarError('hub_error', 502, `Hub request failed: ${(error as Error).message}`, details);
+    return new HangarError('hub_error', `Hub request failed: ${(error as Error).message}`, details);
   }
 }

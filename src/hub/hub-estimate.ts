@@ -1,16 +1,25 @@
 // Memory estimates for a hub repo variant before downloading it: the shape comes from the remote GGUF header or config.json.
-import { estimateResponse, shapeFromGgufHeader, shapeFromOnnxConfig, type DeviceBudget, type ModelShape } from '../store/memory-estimate.ts';
+import { estimateResponse, type DeviceBudget } from '../model-shape/estimate-reply.ts';
+import { ggufFacts, ggufShape } from '../model-shape/gguf-facts.ts';
+import type { ModelFormat, ModelShape } from '../model-shape/model-shape.ts';
+import { shapeFromOnnxConfig } from '../model-shape/onnx-config-facts.ts';
 import type { EstimateMemoryResponse } from '../schemas/estimate.ts';
 import type { HubClient } from './hub-client.ts';
-import { chooseVariant, listVariants, type Variant } from './variants.ts';
+import type { Variant } from '../schemas/hub.ts';
+import { chooseVariant, listVariants } from './variants.ts';
 
 /** The shape of one variant of a repo, read without downloading its weights. */
-export async function hubVariantShape(hub: HubClient, repoId: string, revision: string, wanted: string | undefined): Promise<{ shape: ModelShape; variant: Variant }> {
+export async function hubVariantShape(
+  hub: HubClient,
+  repoId: string,
+  revision: string,
+  wanted: string | undefined,
+): Promise<{ shape: ModelShape; variant: Variant }> {
   const snapshot = await hub.repo(repoId, revision);
   const variant = chooseVariant(listVariants(snapshot.files), wanted, repoId);
   if (variant.format === 'gguf') {
-    const parsed = await hub.ggufHeader(repoId, snapshot.commit_sha, variant.entry);
-    return { shape: { ...shapeFromGgufHeader(parsed.metadata, parsed.tensorInfos, variant.size_bytes), quantization: variant.quantization }, variant };
+    const header = await hub.ggufHeader(repoId, snapshot.commit_sha, variant.entry);
+    return { shape: { ...ggufShape(ggufFacts(header), variant.size_bytes), quantization: variant.quantization }, variant };
   }
   const config = await hub.repoConfig(snapshot);
   return { shape: shapeFromOnnxConfig(config, variant.size_bytes, variant.quantization), variant };
@@ -20,7 +29,7 @@ export async function hubVariantShape(hub: HubClient, repoId: string, revision: 
 export async function estimateHubRepo(
   hub: HubClient,
   query: { model: string; variant?: string; context_size?: number; revision?: string },
-  budgets: (format: ModelShape['format']) => Promise<DeviceBudget[]>,
+  budgets: (format: ModelFormat) => Promise<DeviceBudget[]>,
   sequences: number,
 ): Promise<EstimateMemoryResponse> {
   const { shape, variant } = await hubVariantShape(hub, query.model, query.revision ?? 'main', query.variant);

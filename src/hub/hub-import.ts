@@ -26,21 +26,31 @@ export async function adoptFiles(store: BlobStore, files: FinishedFile[], replac
       await store.adoptFile(file.verifiedFile, file.sha256, { replace });
       await fsp.rm(`${file.verifiedFile}.sha256`, { force: true });
     } else if (!(await store.hasBlob(file.sha256))) {
-      throw new HangarError('download_incomplete', 500, `${file.path} vanished before it was stored; run the download again`, { path: file.path });
+      throw new HangarError('download_incomplete', `${file.path} vanished before it was stored; run the download again`, {
+        path: file.path,
+      });
     }
   }
 }
 
-async function describeArtifact(store: BlobStore, plan: JobPlan, files: FinishedFile[]): Promise<Pick<DetectedArtifact, 'format' | 'entry' | 'metadata'>> {
+async function describeArtifact(
+  store: BlobStore,
+  plan: JobPlan,
+  files: FinishedFile[],
+): Promise<Pick<DetectedArtifact, 'format' | 'entry' | 'metadata'>> {
   const entry = files.find((f) => f.path === plan.entry);
-  if (!entry) throw new HangarError('download_incomplete', 500, `The entry file ${plan.entry} is missing from the download`);
+  if (!entry) throw new HangarError('download_incomplete', `The entry file ${plan.entry} is missing from the download`);
   if (plan.format === 'gguf') {
     return { format: 'gguf', entry: plan.entry, metadata: await readGgufMetadata(store.blobPath(entry.sha256)) };
   }
   // ONNX facts come from the folder as a runtime sees it: lay the blobs out in a throw-away snapshot.
   const stagingId = `staging-${randomUUID()}`;
   try {
-    const dir = await store.materializeSnapshot(stagingId, 0, files.map((f) => ({ path: f.path, sha256: f.sha256 })));
+    const dir = await store.materializeSnapshot(
+      stagingId,
+      0,
+      files.map((f) => ({ path: f.path, sha256: f.sha256 })),
+    );
     const detected = await detectArtifact(dir);
     return { format: detected.format, entry: plan.entry, metadata: detected.metadata };
   } finally {

@@ -4,10 +4,10 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { gguf } from '@huggingface/gguf';
+import { gguf, type GGUFParseOutput } from '@huggingface/gguf';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { FileCheck, RequirementCheck } from '../schemas/integrity.ts';
-import { tensorDataExtent } from './gguf-tensor-data.ts';
+import { tensorDataExtent } from '../model-shape/ggml-types.ts';
 import { onnxExternalDataLocations } from '../store/onnx-initializers.ts';
 
 /** A file as the version lists it (version_files): what its bytes must be. */
@@ -120,14 +120,20 @@ async function onnxExternalData(files: Map<string, CheckedFile>, entry: string):
   const needed = [...new Set([...referenced, ...siblings])];
   if (needed.length === 0) return null;
   const bad = needed.map((p) => describeListed(files, p)).filter((d) => !d.ok);
-  return requirement('onnx external data', bad.length === 0, bad.length ? bad.map((d) => d.detail).join('; ') : `${needed.join(', ')} present and intact`);
+  return requirement(
+    'onnx external data',
+    bad.length === 0,
+    bad.length ? bad.map((d) => d.detail).join('; ') : `${needed.join(', ')} present and intact`,
+  );
 }
 
 /** ONNX (Hugging Face layout): config.json, a tokenizer, the entry model and its external data. */
 export async function onnxRequirements(files: Map<string, CheckedFile>, entry: string): Promise<RequirementCheck[]> {
   const out = [await onnxConfig(files)];
   const tokenizer = TOKENIZER_FILES.find((p) => files.has(p));
-  const tokenizerCheck = tokenizer ? describeListed(files, tokenizer) : { ok: false, detail: `none of ${TOKENIZER_FILES.join(', ')} is part of the version` };
+  const tokenizerCheck = tokenizer
+    ? describeListed(files, tokenizer)
+    : { ok: false, detail: `none of ${TOKENIZER_FILES.join(', ')} is part of the version` };
   out.push(requirement('tokenizer', tokenizerCheck.ok, tokenizerCheck.detail));
   const model = describeListed(files, entry);
   out.push(requirement('entry model file', model.ok, model.detail));
@@ -142,10 +148,13 @@ export async function ggufRequirements(files: Map<string, CheckedFile>, entry: s
   const out = [requirement('entry model file', model.ok, model.detail)];
   const file = files.get(entry);
   if (!file?.blobExists || file.check.size_bytes === null) {
-    out.push(requirement('gguf header', false, `${entry} is missing`), requirement('gguf tensor data', false, 'cannot be checked without the file'));
+    out.push(
+      requirement('gguf header', false, `${entry} is missing`),
+      requirement('gguf tensor data', false, 'cannot be checked without the file'),
+    );
     return out;
   }
-  let parsed;
+  let parsed: GGUFParseOutput;
   try {
     parsed = await gguf(file.blobPath, { allowLocalFile: true });
   } catch (error) {

@@ -8,6 +8,7 @@ import { recordAuditEvent, type ActionContext } from '../registry/audit.ts';
 import type { VersionManifest } from '../schemas/models.ts';
 import type { IntegrityReport, RepairSummary, RequirementCheck } from '../schemas/integrity.ts';
 import { Conflict } from '../errors.ts';
+import { FILELESS_FORMATS, type ModelFormat } from '../model-shape/model-shape.ts';
 import { checkFile, fileIntact, ggufRequirements, onnxRequirements, type CheckedFile, type ExpectedFile } from './integrity-checks.ts';
 
 /** What integrity checks read and write: the database (version_files, version_integrity, audit) and the blob store. */
@@ -42,10 +43,19 @@ export interface ValidateOptions {
 }
 
 async function expectedFiles(db: Kysely<Database>, versionId: string): Promise<ExpectedFile[]> {
-  return db.selectFrom('version_files').select(['path', 'sha256', 'size_bytes']).where('version_id', '=', versionId).orderBy('path').execute();
+  return db
+    .selectFrom('version_files')
+    .select(['path', 'sha256', 'size_bytes'])
+    .where('version_id', '=', versionId)
+    .orderBy('path')
+    .execute();
 }
 
-async function checkAllFiles(deps: IntegrityDeps, resolved: ResolvedVersion, hash: boolean): Promise<{ expected: ExpectedFile[]; checked: CheckedFile[] }> {
+async function checkAllFiles(
+  deps: IntegrityDeps,
+  resolved: ResolvedVersion,
+  hash: boolean,
+): Promise<{ expected: ExpectedFile[]; checked: CheckedFile[] }> {
   const expected = await expectedFiles(deps.db, resolved.version.id);
   // A missing snapshot folder is rebuilt from the blobs (as a load would), so only real damage shows.
   const snapshotDir = await deps.store.materializeSnapshot(resolved.model.id, resolved.version.version, expected);
@@ -54,12 +64,17 @@ async function checkAllFiles(deps: IntegrityDeps, resolved: ResolvedVersion, has
   return { expected, checked };
 }
 
-function buildReport(resolved: ResolvedVersion, check: IntegrityReport['check'], checked: CheckedFile[], required: RequirementCheck[]): IntegrityReport {
+function buildReport(
+  resolved: ResolvedVersion,
+  check: IntegrityReport['check'],
+  checked: CheckedFile[],
+  required: RequirementCheck[],
+): IntegrityReport {
   const problems = [...checked.flatMap((f) => f.problems), ...required.filter((r) => !r.ok).map((r) => `${r.requirement}: ${r.detail}`)];
   return {
     model: resolved.model.name,
     version: resolved.version.version,
-    format: resolved.version.format === 'gguf' ? 'gguf' : 'onnx',
+    format: resolved.version.format as ModelFormat,
     check,
     valid: problems.length === 0,
     checked_at: new Date().toISOString(),
@@ -78,12 +93,18 @@ async function saveReport(db: Kysely<Database>, versionId: string, report: Integ
     .execute();
 }
 
+/** What a version's format needs beyond intact files; a file-less version (held by an Ollama server) needs nothing here. */
+async function formatRequirements(format: string, byPath: Map<string, CheckedFile>, entry: string): Promise<RequirementCheck[]> {
+  if (FILELESS_FORMATS.has(format)) return [];
+  return format === 'gguf' ? ggufRequirements(byPath, entry) : onnxRequirements(byPath, entry);
+}
+
 /** Full validation: every file hashed, the format's requirements checked; the verdict is stored (a valid one lifts a load block). */
 export async function validateVersion(deps: IntegrityDeps, resolved: ResolvedVersion): Promise<IntegrityReport> {
   const { checked } = await checkAllFiles(deps, resolved, true);
   const manifest = JSON.parse(resolved.version.manifest) as VersionManifest;
   const byPath = new Map(checked.map((f) => [f.check.path, f]));
-  const required = resolved.version.format === 'gguf' ? await ggufRequirements(byPath, manifest.entry) : await onnxRequirements(byPath, manifest.entry);
+  const required = await formatRequirements(resolved.version.format, byPath, manifest.entry);
   const report = buildReport(resolved, 'full', checked, required);
   await saveReport(deps.db, resolved.version.id, report);
   return report;
@@ -126,7 +147,9 @@ export async function assertLoadable(deps: IntegrityDeps, resolved: ResolvedVers
 
 /** The files a report found damaged or missing. */
 export function badFilesOf(report: IntegrityReport): BadFile[] {
-  return report.files.filter((f) => !fileIntact(f)).map((f) => ({ path: f.path, sha256: f.expected_sha256, size_bytes: f.expected_size_bytes }));
+  return report.files
+    .filter((f) => !fileIntact(f))
+    .map((f) => ({ path: f.path, sha256: f.expected_sha256, size_bytes: f.expected_size_bytes }));
 }
 
 function sourceKind(resolved: ResolvedVersion): string {
@@ -142,8 +165,12 @@ function sourceKind(resolved: ResolvedVersion): string {
 export function notRepairableReasons(resolved: ResolvedVersion, report: IntegrityReport, repairer: VersionRepairer | undefined): string[] {
   const reasons: string[] = [];
   const needBytes = report.files.some((f) => !fileIntact(f) && !(f.size_bytes === f.expected_size_bytes && f.sha256_match === true));
-  if (badFilesOf(report).length === 0) reasons.push('the problems are not in the stored files (the version itself lacks what its format needs): re-import or re-download it');
-  if (needBytes && sourceKind(resolved) !== 'hub') reasons.push(`version ${resolved.version.version} was not downloaded from a hub (source kind "${sourceKind(resolved)}"): re-import it from its original files`);
+  if (badFilesOf(report).length === 0)
+    reasons.push('the problems are not in the stored files (the version itself lacks what its format needs): re-import or re-download it');
+  if (needBytes && sourceKind(resolved) !== 'hub')
+    reasons.push(
+      `version ${resolved.version.version} was not downloaded from a hub (source kind "${sourceKind(resolved)}"): re-import it from its original files`,
+    );
   if (needBytes && !repairer) reasons.push('this server has no hub downloader to fetch files again');
   return reasons;
 }
@@ -153,13 +180,25 @@ export function notRepairableReasons(resolved: ResolvedVersion, report: Integrit
  * blobs are moved aside and fetched again by `repairer` from the version's hub. Then validates again.
  * 409 `not_repairable` (nothing changed) when the damage cannot be fetched again.
  */
-export async function repairVersion(deps: IntegrityDeps, resolved: ResolvedVersion, report: IntegrityReport, repairer: VersionRepairer | undefined, context: ActionContext): Promise<IntegrityReport> {
+export async function repairVersion(
+  deps: IntegrityDeps,
+  resolved: ResolvedVersion,
+  report: IntegrityReport,
+  repairer: VersionRepairer | undefined,
+  context: ActionContext,
+): Promise<IntegrityReport> {
   const reasons = notRepairableReasons(resolved, report, repairer);
   if (reasons.length > 0) {
-    throw new Conflict(`${report.model}:${report.version} cannot be repaired: ${reasons.join('; ')}`, { reasons, validation: report }, 'not_repairable');
+    throw new Conflict(
+      `${report.model}:${report.version} cannot be repaired: ${reasons.join('; ')}`,
+      { reasons, validation: report },
+      'not_repairable',
+    );
   }
   const bad = badFilesOf(report);
-  const intactBlob = new Set(report.files.filter((f) => f.size_bytes === f.expected_size_bytes && f.sha256_match === true).map((f) => f.path));
+  const intactBlob = new Set(
+    report.files.filter((f) => f.size_bytes === f.expected_size_bytes && f.sha256_match === true).map((f) => f.path),
+  );
   const linkOnly = bad.filter((f) => intactBlob.has(f.path));
   const refetch = bad.filter((f) => !intactBlob.has(f.path));
   const summary: RepairSummary = { job_id: null, repaired: [] };
@@ -194,7 +233,11 @@ export async function repairVersion(deps: IntegrityDeps, resolved: ResolvedVersi
 }
 
 /** Validates (and with `repair`, repairs an invalid version); audited as `model.validate`. */
-export async function validateAndRepair(deps: IntegrityDeps, resolved: ResolvedVersion, options: ValidateOptions): Promise<IntegrityReport> {
+export async function validateAndRepair(
+  deps: IntegrityDeps,
+  resolved: ResolvedVersion,
+  options: ValidateOptions,
+): Promise<IntegrityReport> {
   const report = await validateVersion(deps, resolved);
   await recordAuditEvent(deps.db, options.context, {
     action: 'model.validate',

@@ -3,8 +3,12 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, JobRow } from '../db/schema.ts';
 import { NotFound } from '../errors.ts';
+import type { JobInfoWithoutRate } from '../schemas/hub.ts';
 
-export type JobKind = 'download' | 'repair';
+/** `ollama_pull`: a pull through an Ollama server's /api/pull (run by src/runtime/ollama/ollama-pull.ts, never by the hub queue). */
+export type JobKind = 'download' | 'repair' | 'ollama_pull';
+/** The kinds the hub download queue runs. */
+const HUB_JOB_KINDS: JobKind[] = ['download', 'repair'];
 export type JobStatus = 'queued' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
 export const ACTIVE_STATUSES: JobStatus[] = ['queued', 'running', 'paused'];
 
@@ -33,41 +37,12 @@ export interface JobPlan {
   commit_sha: string;
   variant: string;
   quantization: string;
-  format: 'gguf' | 'onnx';
+  format: 'gguf' | 'onnx' | 'ollama';
   entry: string;
   files: JobFile[];
   /** Bytes received from the hub (resumed bytes and present files not counted). */
   bytes_fetched: number;
   retries: number;
-}
-
-export interface JobInfo {
-  id: string;
-  kind: JobKind;
-  status: JobStatus;
-  repo_id: string;
-  revision: string;
-  commit_sha: string;
-  variant: string;
-  quantization: string;
-  format: string;
-  model: string;
-  force_redownload: boolean;
-  progress: {
-    bytes_done: number;
-    bytes_total: number;
-    percent: number;
-    bytes_fetched: number;
-    retries: number;
-    files: JobFile[];
-  };
-  result: Record<string, unknown> | null;
-  error: { code: string; message: string } | null;
-  created_by: string;
-  created_at: string;
-  updated_at: string;
-  started_at: string | null;
-  finished_at: string | null;
 }
 
 export interface StoredJob {
@@ -104,7 +79,7 @@ export function fromRow(row: JobRow): StoredJob {
   };
 }
 
-export function toJobInfo(job: StoredJob): JobInfo {
+export function toJobInfo(job: StoredJob): JobInfoWithoutRate {
   const total = job.plan.files.reduce((sum, f) => sum + f.size_bytes, 0);
   const done = job.plan.files.reduce((sum, f) => sum + Math.min(f.bytes_done, f.size_bytes), 0);
   return {
@@ -172,7 +147,13 @@ export class JobStore {
   }
 
   async findActive(dedupeKey: string): Promise<StoredJob | null> {
-    const row = await this.db.selectFrom('jobs').selectAll().where('dedupe_key', '=', dedupeKey).where('status', 'in', ACTIVE_STATUSES).orderBy('created_at', 'desc').executeTakeFirst();
+    const row = await this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('dedupe_key', '=', dedupeKey)
+      .where('status', 'in', ACTIVE_STATUSES)
+      .orderBy('created_at', 'desc')
+      .executeTakeFirst();
     return row ? fromRow(row) : null;
   }
 
@@ -186,12 +167,29 @@ export class JobStore {
   }
 
   async nextQueued(exclude: Set<string>): Promise<StoredJob | null> {
-    const rows = await this.db.selectFrom('jobs').selectAll().where('status', '=', 'queued').orderBy('created_at').limit(exclude.size + 1).execute();
+    const rows = await this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('status', '=', 'queued')
+      .where('kind', 'in', HUB_JOB_KINDS)
+      .orderBy('created_at')
+      .limit(exclude.size + 1)
+      .execute();
     const row = rows.find((r) => !exclude.has(r.id));
     return row ? fromRow(row) : null;
   }
 
-  async update(id: string, fields: { status?: JobStatus; plan?: JobPlan; result?: Record<string, unknown>; error?: { code: string; message: string } | null; started?: boolean; finished?: boolean }): Promise<void> {
+  async update(
+    id: string,
+    fields: {
+      status?: JobStatus;
+      plan?: JobPlan;
+      result?: Record<string, unknown>;
+      error?: { code: string; message: string } | null;
+      started?: boolean;
+      finished?: boolean;
+    },
+  ): Promise<void> {
     const now = new Date().toISOString();
     await this.db
       .updateTable('jobs')
@@ -208,9 +206,25 @@ export class JobStore {
       .execute();
   }
 
-  /** Jobs a stopped or killed server left running go back to the queue. */
+  /** Jobs a stopped or killed server left running go back to the queue (an Ollama pull cannot be resumed from here: it fails). */
   async requeueInterrupted(): Promise<number> {
-    const result = await this.db.updateTable('jobs').set({ status: 'queued', updated_at: new Date().toISOString() }).where('status', '=', 'running').executeTakeFirst();
+    const now = new Date().toISOString();
+    await this.db
+      .updateTable('jobs')
+      .set({
+        status: 'failed',
+        updated_at: now,
+        finished_at: now,
+        error: JSON.stringify({ code: 'download_failed', message: 'interrupted by a server restart; pull again' }),
+      })
+      .where('status', 'in', ['running', 'queued'])
+      .where('kind', '=', 'ollama_pull')
+      .execute();
+    const result = await this.db
+      .updateTable('jobs')
+      .set({ status: 'queued', updated_at: now })
+      .where('status', '=', 'running')
+      .executeTakeFirst();
     return Number(result.numUpdatedRows ?? 0);
   }
 }

@@ -34,7 +34,12 @@ export class ProgressTracker {
       this.fetched += delta;
       const now = Date.now();
       this.samples.push([now, this.fetched]);
-      while (this.samples.length > 2 && now - this.samples[0][0] > WINDOW_MS) this.samples.shift();
+      // Drop samples older than the window, always keeping two to measure a speed from.
+      while (this.samples.length > 2) {
+        const [oldest] = this.samples;
+        if (!oldest || now - oldest[0] <= WINDOW_MS) break;
+        this.samples.shift();
+      }
     }
   }
 

@@ -15,7 +15,8 @@ export async function rangeRequest(url: string, headers: Record<string, string>,
   let current = new URL(url);
   const origin = current.host;
   for (let hop = 0; ; hop++) {
-    const sent = current.host === origin ? headers : Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
+    const sent =
+      current.host === origin ? headers : Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
       const request = (current.protocol === 'https:' ? https : http).get(current, { headers: sent, signal }, resolve);
       request.on('error', reject);

@@ -24,7 +24,9 @@ export class HubRepairer implements VersionRepairer {
   async repair(resolved: ResolvedVersion, badFiles: BadFile[], context: ActionContext): Promise<{ job_id: string; repaired: string[] }> {
     const source = JSON.parse(resolved.version.source) as HubSource;
     if (source.kind !== 'hub' || !source.repo_id || !source.commit_sha) {
-      throw new HangarError('not_repairable', 409, `${resolved.model.name}:${resolved.version.version} has no hub source to fetch files from`, { source });
+      throw new HangarError('not_repairable', `${resolved.model.name}:${resolved.version.version} has no hub source to fetch files from`, {
+        source,
+      });
     }
     // The expected sha256 is the store's own record, so a plain git file is checked as strictly as an LFS one.
     const request: JobRequest = {
@@ -41,13 +43,23 @@ export class HubRepairer implements VersionRepairer {
       quantization: resolved.version.quantization ?? '',
       format: resolved.version.format === 'gguf' ? 'gguf' : 'onnx',
       entry: '',
-      files: badFiles.map((f) => ({ path: f.path, size_bytes: f.size_bytes, sha256: f.sha256, git_oid: null, bytes_done: 0, status: 'pending' })),
+      files: badFiles.map((f) => ({
+        path: f.path,
+        size_bytes: f.size_bytes,
+        sha256: f.sha256,
+        git_oid: null,
+        bytes_done: 0,
+        status: 'pending',
+      })),
       bytes_fetched: 0,
       retries: 0,
     };
     const job = await this.jobs.repair(request, plan, context);
     if (job.status !== 'completed') {
-      throw new HangarError('repair_failed', 502, `Repair job ${job.id} ${job.status}: ${job.error?.message ?? 'no detail'}`, { job_id: job.id, error: job.error });
+      throw new HangarError('repair_failed', `Repair job ${job.id} ${job.status}: ${job.error?.message ?? 'no detail'}`, {
+        job_id: job.id,
+        error: job.error,
+      });
     }
     return { job_id: job.id, repaired: badFiles.map((f) => f.path) };
   }

@@ -4,27 +4,24 @@ import { GGUF_QUANT_ORDER, parseGGUFQuantLabel, parseGgufShardFilename } from '@
 import { onnxDtypeOfFile } from '../store/detect-format.ts';
 import { HangarError } from '../errors.ts';
 import type { HubFile } from './hub-client.ts';
+import type { Variant } from '../schemas/hub.ts';
 
-export interface Variant {
-  /** What a download names: `Q4_K_M`, `Q8_0`, `F16` (GGUF) or `fp32`, `fp16`, `q8`, `q4` (ONNX). */
-  id: string;
-  format: 'gguf' | 'onnx';
-  /** Recorded on the version: the GGUF quantization or the transformers.js dtype the runner loads. */
-  quantization: string;
-  /** Bits per weight, roughly (null when unknown). */
-  bits: number | null;
-  full_precision: boolean;
-  /** The weight files of this variant (several for sharded GGUFs or encoder/decoder ONNX). */
-  weight_files: string[];
-  /** Every file a download of this variant fetches (weights plus config and tokenizer files). */
-  files: string[];
-  size_bytes: number;
-  /** The file a runtime opens first. */
-  entry: string;
-  default: boolean;
-}
-
-const WEIGHT_EXTENSIONS = ['.gguf', '.onnx', '.onnx_data', '.safetensors', '.bin', '.pt', '.pth', '.h5', '.msgpack', '.ot', '.ckpt', '.tflite', '.mlmodel', '.npz'];
+const WEIGHT_EXTENSIONS = [
+  '.gguf',
+  '.onnx',
+  '.onnx_data',
+  '.safetensors',
+  '.bin',
+  '.pt',
+  '.pth',
+  '.h5',
+  '.msgpack',
+  '.ot',
+  '.ckpt',
+  '.tflite',
+  '.mlmodel',
+  '.npz',
+];
 /** Small companion files never needed to run a model. */
 const SKIPPED = new Set(['.gitattributes']);
 const FULL_PRECISION = new Set(['F32', 'F16', 'BF16', 'fp32', 'fp16']);
@@ -68,6 +65,8 @@ function ggufVariants(files: HubFile[]): Variant[] {
   const small = companionFiles(files).map((f) => f.path);
   return [...groups].map(([quant, group]) => {
     const weights = group.map((f) => f.path).sort();
+    const [entry] = weights;
+    if (entry === undefined) throw new Error(`internal: GGUF variant ${quant} has no file`);
     return {
       id: quant,
       format: 'gguf' as const,
@@ -77,7 +76,7 @@ function ggufVariants(files: HubFile[]): Variant[] {
       weight_files: weights,
       files: [...small, ...weights],
       size_bytes: group.reduce((sum, f) => sum + f.size_bytes, 0),
-      entry: weights[0],
+      entry,
       default: false,
     };
   });
@@ -97,10 +96,16 @@ function onnxVariants(files: HubFile[]): Variant[] {
     for (const model of group) {
       weights.push(model);
       // External weights next to the graph: `model.onnx_data`, `model.onnx.data`, `model.onnx_data_1`…
-      weights.push(...files.filter((f) => f.path !== model.path && f.path.startsWith(model.path) && /^(_data(_\d+)?|\.data)$/.test(f.path.slice(model.path.length))));
+      weights.push(
+        ...files.filter(
+          (f) => f.path !== model.path && f.path.startsWith(model.path) && /^(_data(_\d+)?|\.data)$/.test(f.path.slice(model.path.length)),
+        ),
+      );
     }
     const paths = weights.map((f) => f.path).sort();
     const entries = group.map((f) => f.path).sort();
+    const entry = entries.find((p) => path.posix.basename(p).startsWith('model')) ?? entries[0];
+    if (entry === undefined) throw new Error(`internal: ONNX variant ${dtype} has no graph file`);
     return {
       id: dtype,
       format: 'onnx' as const,
@@ -110,7 +115,7 @@ function onnxVariants(files: HubFile[]): Variant[] {
       weight_files: paths,
       files: [...small, ...paths],
       size_bytes: weights.reduce((sum, f) => sum + f.size_bytes, 0),
-      entry: entries.find((p) => path.posix.basename(p).startsWith('model')) ?? entries[0],
+      entry,
       default: false,
     };
   });
@@ -136,19 +141,27 @@ export function listVariants(files: HubFile[]): Variant[] {
 
 /** The variant a download asked for (case-insensitive), or the default; 400 with the choices when absent. */
 export function chooseVariant(variants: Variant[], wanted: string | undefined, repoId: string): Variant {
-  if (variants.length === 0) {
-    throw new HangarError('unsupported_repo', 422, `${repoId} has no GGUF or ONNX weights Hangar can run`, { repo_id: repoId });
+  const [first] = variants;
+  if (first === undefined) {
+    throw new HangarError('unsupported_repo', `${repoId} has no GGUF or ONNX weights Hangar can run`, { repo_id: repoId });
   }
-  if (wanted === undefined) return variants.find((v) => v.default) ?? variants[0];
+  if (wanted === undefined) return variants.find((v) => v.default) ?? first;
   const normalized = wanted.trim().toLowerCase();
-  const found = variants.find((v) => v.id.toLowerCase() === normalized) ?? (normalized === 'q8' ? variants.find((v) => v.id === 'Q8_0') : undefined);
+  const found =
+    variants.find((v) => v.id.toLowerCase() === normalized) ?? (normalized === 'q8' ? variants.find((v) => v.id === 'Q8_0') : undefined);
   if (!found) {
-    const quantizedOnly = variants.every((v) => v.full_precision) ? ' (this repo has full-precision weights only; Hangar does not quantize)' : '';
-    throw new HangarError('unknown_variant', 400, `${repoId} has no variant "${wanted}"${quantizedOnly}; available: ${variants.map((v) => v.id).join(', ')}`, {
-      repo_id: repoId,
-      variant: wanted,
-      available: variants.map((v) => v.id),
-    });
+    const quantizedOnly = variants.every((v) => v.full_precision)
+      ? ' (this repo has full-precision weights only; Hangar does not quantize)'
+      : '';
+    throw new HangarError(
+      'unknown_variant',
+      `${repoId} has no variant "${wanted}"${quantizedOnly}; available: ${variants.map((v) => v.id).join(', ')}`,
+      {
+        repo_id: repoId,
+        variant: wanted,
+        available: variants.map((v) => v.id),
+      },
+    );
   }
   return found;
 }

@@ -1,6 +1,7 @@
 // Per-model and overall inference metrics from the recorder: counts, error rate, sliding-window latency percentiles, throughput, tokens/s.
 import type { InferenceRecord, InferenceRecorder } from './inference-recorder.ts';
 import { LatencyWindow, RateWindow } from './sliding-window.ts';
+import type { MetricsSnapshot } from '../schemas/monitoring.ts';
 
 export const LATENCY_WINDOW_SECONDS = 300;
 export const THROUGHPUT_WINDOW_SECONDS = 60;
@@ -29,19 +30,6 @@ function newTotals(): Totals {
     throughput: new RateWindow(THROUGHPUT_WINDOW_SECONDS),
     tokens: new RateWindow(THROUGHPUT_WINDOW_SECONDS),
   };
-}
-
-export interface MetricsSnapshot {
-  total_inferences: number;
-  successful_inferences: number;
-  failed_inferences: number;
-  average_latency_ms: number | null;
-  throughput_per_sec: number;
-  error_rate: number;
-  latency_ms: { p50: number | null; p95: number | null; p99: number | null; window_seconds: number };
-  /** Generated tokens per second of generation time (generate/chat), null when none ran. */
-  tokens_per_sec: number | null;
-  failures_by_reason: Record<string, number>;
 }
 
 export class ModelMetrics {

@@ -1,5 +1,6 @@
 // Reads GPUs and per-process GPU memory from nvidia-smi's CSV query interface (cached briefly so polling is cheap).
 import { execFile } from 'node:child_process';
+import { textBefore } from '../text-before.ts';
 
 export interface GpuInfo {
   index: number;
@@ -46,7 +47,8 @@ export function parseGpuCsv(stdout: string): GpuInfo[] {
     .map((l) => l.trim())
     .filter(Boolean)
     .map((line) => {
-      const [index, name, uuid, total, used, free, util, temp, power] = splitCsvLine(line);
+      // Cells a short row lacks read as '': a row without an index is dropped below, missing text stays empty.
+      const [index = '', name = '', uuid = '', total, used, free, util, temp, power] = splitCsvLine(line);
       return {
         index: Number.parseInt(index, 10),
         name,
@@ -68,7 +70,7 @@ export function parseComputeAppsCsv(stdout: string): GpuProcess[] {
     .map((l) => l.trim())
     .filter(Boolean)
     .map((line) => {
-      const [pid, processName, used, gpuUuid] = splitCsvLine(line);
+      const [pid = '', processName = '', used, gpuUuid = ''] = splitCsvLine(line);
       return { pid: Number.parseInt(pid, 10), processName, usedMemoryMb: numberOrNull(used) ?? 0, gpuUuid };
     })
     .filter((p) => Number.isInteger(p.pid));
@@ -142,10 +144,12 @@ export class NvidiaSmi {
     try {
       const gpus = parseGpuCsv(await run(this.binary, [`--query-gpu=${GPU_FIELDS}`, '--format=csv,noheader,nounits']));
       if (gpus.length === 0) return { available: false, gpus: [], processes: [], reason: 'nvidia-smi lists no GPU' };
-      const processes = parseComputeAppsCsv(await run(this.binary, [`--query-compute-apps=${APP_FIELDS}`, '--format=csv,noheader,nounits']).catch(() => ''));
+      const processes = parseComputeAppsCsv(
+        await run(this.binary, [`--query-compute-apps=${APP_FIELDS}`, '--format=csv,noheader,nounits']).catch(() => ''),
+      );
       return { available: true, gpus, processes };
     } catch (error) {
-      return { available: false, gpus: [], processes: [], reason: (error as Error).message.split('\n')[0] };
+      return { available: false, gpus: [], processes: [], reason: textBefore((error as Error).message, '\n') };
     }
   }
 }

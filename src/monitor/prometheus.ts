@@ -46,7 +46,7 @@ export function createPrometheusRegistry(o: PrometheusOptions): Registry {
     if (record.completionTokens) tokens.inc({ model: record.model, kind: record.kind, direction: 'completion' }, record.completionTokens);
   });
 
-  const loadedDeployments = () => [...o.runtime.deployments.values()].filter((d) => d.state === 'loaded' || d.state === 'unloading');
+  const loadedDeployments = () => o.runtime.snapshots().filter((d) => d.state === 'loaded' || d.state === 'unloading');
   new Gauge({
     name: 'hangar_queue_depth',
     help: 'Requests waiting for a slot, by model.',
@@ -54,7 +54,7 @@ export function createPrometheusRegistry(o: PrometheusOptions): Registry {
     registers: [registry],
     collect() {
       this.reset();
-      for (const d of loadedDeployments()) this.set({ model: d.name }, d.slots.waiting);
+      for (const d of loadedDeployments()) this.set({ model: d.name }, d.queueDepth);
     },
   });
   new Gauge({
@@ -64,20 +64,21 @@ export function createPrometheusRegistry(o: PrometheusOptions): Registry {
     registers: [registry],
     collect() {
       this.reset();
-      for (const d of loadedDeployments()) this.set({ model: d.name, version: String(d.version?.number ?? ''), device: d.device === 'gpu' ? `gpu${d.gpuIndex}` : 'cpu' }, 1);
+      for (const d of loadedDeployments())
+        this.set({ model: d.name, version: String(d.version?.number ?? ''), device: d.device === 'gpu' ? `gpu${d.gpuIndex}` : 'cpu' }, 1);
     },
   });
   new Gauge({
     name: 'hangar_model_memory_bytes',
-    help: 'Resident memory of each loaded model\'s runner process (from /proc), and its VRAM.',
+    help: "Resident memory of each loaded model's runner process (from /proc), and its VRAM.",
     labelNames: ['model', 'kind'],
     registers: [registry],
     async collect() {
       this.reset();
       for (const d of loadedDeployments()) {
-        if (!d.runner) continue;
-        this.set({ model: d.name, kind: 'ram' }, (await readRssBytes(d.runner.pid)) ?? d.memoryBytes());
-        if (d.runner.memory.vramBytes) this.set({ model: d.name, kind: 'vram' }, d.runner.memory.vramBytes);
+        if (!d.alive) continue;
+        this.set({ model: d.name, kind: 'ram' }, (d.pid === null ? null : await readRssBytes(d.pid)) ?? d.rssBytes);
+        if (d.vramBytes) this.set({ model: d.name, kind: 'vram' }, d.vramBytes);
       }
     },
   });
@@ -88,17 +89,22 @@ export function createPrometheusRegistry(o: PrometheusOptions): Registry {
     registers: [registry],
     collect() {
       this.reset();
-      for (const d of o.runtime.deployments.values()) if (d.lastLoadMs !== null) this.set({ model: d.name }, d.lastLoadMs / 1000);
+      for (const d of o.runtime.snapshots()) if (d.lastLoadMs !== null) this.set({ model: d.name }, d.lastLoadMs / 1000);
     },
   });
-  new Gauge({
+  // A counter (promtool: a *_total name must be one): each scrape adds the loads since the last one.
+  const countedLoads = new Map<string, number>();
+  new Counter({
     name: 'hangar_model_loads_total',
     help: 'Loads of each model since the server started (reloads and restarts included).',
     labelNames: ['model'],
     registers: [registry],
     collect() {
-      this.reset();
-      for (const d of o.runtime.deployments.values()) this.set({ model: d.name }, d.loadCount);
+      for (const d of o.runtime.snapshots()) {
+        const added = d.loadCount - (countedLoads.get(d.name) ?? 0);
+        if (added > 0) this.inc({ model: d.name }, added);
+        countedLoads.set(d.name, d.loadCount);
+      }
     },
   });
   registerGpuGauges(registry, o.gpus);

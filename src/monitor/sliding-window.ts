@@ -3,7 +3,8 @@ import * as hdr from 'hdr-histogram-js';
 
 /** Latencies are recorded in microseconds, 1 µs to 1 h, with 3 significant digits (0.1% relative error). */
 export const HISTOGRAM_RELATIVE_ERROR = 0.001;
-const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+const newHistogram = () =>
+  hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
 
 export class LatencyWindow {
   private readonly slices: Array<{ minute: number; histogram: hdr.Histogram }> = [];
@@ -23,7 +24,10 @@ export class LatencyWindow {
 
   private prune(now: number): void {
     const oldest = Math.floor(now / 60_000) - this.windowMinutes + 1;
-    while (this.slices.length && this.slices[0].minute < oldest) this.slices.shift()?.histogram.destroy();
+    for (let first = this.slices[0]; first && first.minute < oldest; first = this.slices[0]) {
+      this.slices.shift();
+      first.histogram.destroy();
+    }
   }
 
   /** Count and percentiles (ms) over the window ending now. */
@@ -34,9 +38,16 @@ export class LatencyWindow {
     for (const slice of this.slices) merged.add(slice.histogram);
     const count = merged.totalCount;
     const ms = (us: number) => Math.round(us) / 1000;
-    const result = count === 0
-      ? { count: 0, p50: null, p95: null, p99: null, mean: null }
-      : { count, p50: ms(merged.getValueAtPercentile(50)), p95: ms(merged.getValueAtPercentile(95)), p99: ms(merged.getValueAtPercentile(99)), mean: ms(merged.mean) };
+    const result =
+      count === 0
+        ? { count: 0, p50: null, p95: null, p99: null, mean: null }
+        : {
+            count,
+            p50: ms(merged.getValueAtPercentile(50)),
+            p95: ms(merged.getValueAtPercentile(95)),
+            p99: ms(merged.getValueAtPercentile(99)),
+            mean: ms(merged.mean),
+          };
     merged.destroy();
     return result;
   }

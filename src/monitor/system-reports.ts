@@ -6,6 +6,7 @@ import type { GpuQuery } from './nvidia-smi.ts';
 import { readCpuSeconds, readRssBytes } from './process-memory.ts';
 import { parseKeepAlive, formatKeepAlive } from '../runtime/keep-alive.ts';
 import { gpuBudgetBytes, MIB } from '../runtime/placement.ts';
+import { countBy } from '../count-by.ts';
 
 export interface ReportSources {
   runtime: ModelRuntime;
@@ -20,7 +21,7 @@ const mb = (bytes: number) => Math.round((bytes / MIB) * 10) / 10;
 export async function gpuStatus(s: ReportSources) {
   const query = await s.gpus.query();
   if (!query.available) return { available: false as const, reason: query.reason, gpus: {} };
-  const modelByPid = new Map([...s.runtime.deployments.values()].filter((d) => d.runner?.isAlive).map((d) => [d.runner?.pid as number, d.name]));
+  const modelByPid = new Map(s.runtime.snapshots().flatMap((d) => (d.pid === null ? [] : [[d.pid, d.name] as const])));
   const gpus = Object.fromEntries(
     query.gpus.map((gpu) => [
       `gpu_${gpu.index}`,
@@ -59,16 +60,39 @@ async function cpuOf(pid: number): Promise<{ cpu_seconds: number | null; cpu_per
 /** Memory and CPU of the server and of each runner (seed 003's resource usage). */
 export async function resources(s: ReportSources) {
   const runners = [];
-  for (const dep of s.runtime.deployments.values()) {
-    if (!dep.runner?.isAlive) continue;
-    const rss = (await readRssBytes(dep.runner.pid)) ?? dep.memoryBytes();
-    runners.push({ model: dep.name, version: dep.version?.number ?? null, status: dep.state, pid: dep.runner.pid, device: dep.device, memory_mb: mb(rss), vram_mb: dep.runner.memory.vramBytes ? mb(dep.runner.memory.vramBytes) : null, ...(await cpuOf(dep.runner.pid)) });
+  const external = [];
+  for (const dep of s.runtime.snapshots()) {
+    if (dep.alive && dep.pid === null && dep.version) {
+      // A model on an external server: its memory is that server's report, and none of this machine's.
+      external.push({
+        model: dep.name,
+        version: dep.version.number,
+        status: dep.state,
+        backend: dep.version.backend,
+        device: dep.device,
+        memory_mb: mb(dep.rssBytes),
+        vram_mb: dep.vramBytes ? mb(dep.vramBytes) : null,
+      });
+    }
+    if (!dep.alive || dep.pid === null) continue;
+    const rss = (await readRssBytes(dep.pid)) ?? dep.rssBytes;
+    runners.push({
+      model: dep.name,
+      version: dep.version?.number ?? null,
+      status: dep.state,
+      pid: dep.pid,
+      device: dep.device,
+      memory_mb: mb(rss),
+      vram_mb: dep.vramBytes ? mb(dep.vramBytes) : null,
+      ...(await cpuOf(dep.pid)),
+    });
   }
   const server = { pid: process.pid, memory_mb: mb(process.memoryUsage().rss), ...(await cpuOf(process.pid)) };
   const modelMemory = runners.reduce((sum, r) => sum + r.memory_mb, 0);
   return {
     server,
     runners,
+    external,
     loaded_models: runners.filter((r) => r.status === 'loaded').length,
     total_model_memory_mb: Math.round(modelMemory * 10) / 10,
     ram_budget_mb: mb(s.runtime.ramBudgetBytes()),
@@ -80,14 +104,27 @@ export async function optimizationStatus(s: ReportSources) {
   const config = s.settings.current;
   const res = await resources(s);
   const query = await s.gpus.query();
+  const usage = s.runtime.deviceUsage();
   const gpuDevices = query.gpus.map((gpu) => {
-    const ours = [...s.runtime.deployments.values()].filter((d) => d.device === 'gpu' && d.gpuIndex === gpu.index && d.runner?.isAlive);
-    const ownBytes = ours.reduce((sum, d) => sum + (d.runner?.memory.vramBytes ?? 0), 0);
-    return { device: `gpu_${gpu.index}`, budget_mb: mb(gpuBudgetBytes(gpu, config.memory.vram_budget_mb, ownBytes)), used_by_models_mb: mb(ownBytes), used_total_mb: gpu.memoryUsedMb, total_mb: gpu.memoryTotalMb, models: ours.map((d) => d.name) };
+    const ours = usage.gpus.get(gpu.index) ?? { vramBytes: 0, models: [] };
+    const ownBytes = ours.vramBytes;
+    return {
+      device: `gpu_${gpu.index}`,
+      budget_mb: mb(gpuBudgetBytes(gpu, config.memory.vram_budget_mb, ownBytes)),
+      used_by_models_mb: mb(ownBytes),
+      used_total_mb: gpu.memoryUsedMb,
+      total_mb: gpu.memoryTotalMb,
+      models: ours.models,
+    };
   });
   return {
     devices: [
-      { device: 'cpu', budget_mb: res.ram_budget_mb, used_by_models_mb: res.total_model_memory_mb, models: res.runners.filter((r) => r.device === 'cpu').map((r) => r.model) },
+      {
+        device: 'cpu',
+        budget_mb: res.ram_budget_mb,
+        used_by_models_mb: res.total_model_memory_mb,
+        models: res.runners.filter((r) => r.device === 'cpu').map((r) => r.model),
+      },
       ...gpuDevices,
     ],
     eviction_policy: 'idle and unpinned models only: expired keep-alive first, then least recently used; pinned models are never evicted',
@@ -106,11 +143,16 @@ export async function summary(s: ReportSources, systemStatus: string) {
   const counts = await s.catalog.storeCounts();
   const res = await resources(s);
   return {
-    models: { total: statuses.length, loaded: statuses.filter((m) => m.status === 'loaded').length, failed: statuses.filter((m) => m.status === 'failed').length, loading: statuses.filter((m) => m.status === 'loading').length },
+    models: {
+      total: statuses.length,
+      loaded: statuses.filter((m) => m.status === 'loaded').length,
+      failed: statuses.filter((m) => m.status === 'failed').length,
+      loading: statuses.filter((m) => m.status === 'loading').length,
+    },
     versions: { total: counts.versions, available_on_disk: counts.versionsOnDisk, missing_files: counts.versions - counts.versionsOnDisk },
     storage: { bytes: counts.bytes, blobs: counts.blobs },
     memory: { models_mb: res.total_model_memory_mb, server_mb: res.server.memory_mb, ram_budget_mb: res.ram_budget_mb },
     system_status: systemStatus,
-    by_backend: statuses.reduce<Record<string, number>>((acc, m) => ((acc[m.backend ?? 'unknown'] = (acc[m.backend ?? 'unknown'] ?? 0) + 1), acc), {}),
+    by_backend: countBy(statuses, (m) => m.backend ?? 'unknown'),
   };
 }

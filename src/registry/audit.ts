@@ -66,10 +66,7 @@ function toAuditEvent(row: AuditEventRow): AuditEvent {
 }
 
 /** Newest first, keyset-paginated on (at, id). */
-export async function listAuditEvents(
-  db: Executor,
-  query: AuditQuery,
-): Promise<{ events: AuditEvent[]; next_page_token: string | null }> {
+export async function listAuditEvents(db: Executor, query: AuditQuery): Promise<{ events: AuditEvent[]; next_page_token: string | null }> {
   let q = db.selectFrom('audit_events').selectAll();
   if (query.actor) q = q.where('actor', '=', query.actor);
   if (query.action) q = q.where('action', '=', query.action);
@@ -83,7 +80,11 @@ export async function listAuditEvents(
     const id = String(last.id);
     q = q.where((eb) => eb.or([eb('at', '<', at), eb.and([eb('at', '=', at), eb('id', '<', id)])]));
   }
-  const rows = await q.orderBy('at', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
+  const rows = await q
+    .orderBy('at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(query.limit + 1)
+    .execute();
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
   return {

@@ -1,7 +1,10 @@
 // Model names and references: `org/name` plus an optional `:ref` (a version number or an alias such as a tag).
 import { InvalidInput } from '../errors.ts';
+import { textBefore } from '../text-before.ts';
 
 export const MAX_MODEL_REF_LENGTH = 128;
+/** The alias whose version serves requests for a bare model name. */
+export const PRODUCTION_ALIAS = 'production';
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const REF = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -10,8 +13,20 @@ const REF = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  * a model whose name starts with one could not be addressed in a URL, so such names are refused.
  */
 export const RESERVED_FIRST_SEGMENTS = new Set([
-  'status', 'list', 'load', 'metrics', 'import', 'validate', 'validate-version', 'statistics',
-  'download', 'info', 'summary', 'resources', 'estimate-memory', 'search',
+  'status',
+  'list',
+  'load',
+  'metrics',
+  'import',
+  'validate',
+  'validate-version',
+  'statistics',
+  'download',
+  'info',
+  'summary',
+  'resources',
+  'estimate-memory',
+  'search',
 ]);
 
 export interface ModelRef {
@@ -40,8 +55,9 @@ export function parseModelRef(value: string): ModelRef {
       throw invalid(value, `segment "${segment}" must start with a letter or digit and hold only letters, digits, ".", "_" or "-"`);
     }
   }
-  if (RESERVED_FIRST_SEGMENTS.has(segments[0].toLowerCase())) {
-    throw invalid(value, `"${segments[0]}" is reserved by the API and cannot start a model name`);
+  const firstSegment = textBefore(name, '/');
+  if (RESERVED_FIRST_SEGMENTS.has(firstSegment.toLowerCase())) {
+    throw invalid(value, `"${firstSegment}" is reserved by the API and cannot start a model name`);
   }
   if (ref !== undefined && !REF.test(ref)) {
     throw invalid(value, 'the part after ":" must start with a letter or digit and hold only letters, digits, ".", "_" or "-"');
@@ -59,8 +75,4 @@ export function parseModelName(value: string): string {
 /** True when a ref is a version number rather than an alias. */
 export function isVersionNumber(ref: string): boolean {
   return /^[0-9]+$/.test(ref);
-}
-
-export function formatModelRef(ref: ModelRef): string {
-  return ref.ref === undefined ? ref.name : `${ref.name}:${ref.ref}`;
 }

@@ -3,7 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database, ModelRow } from '../db/schema.ts';
 import type { ModelSummary } from '../schemas/models.ts';
 import { toModelSummary } from './model-rows.ts';
-import { PRODUCTION_ALIAS } from './catalog.ts';
+import { PRODUCTION_ALIAS } from './model-name.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -24,7 +24,9 @@ export async function summarizeModels(db: Executor, models: ModelRow[]): Promise
     .where('model_aliases.model_id', 'in', ids)
     .where('model_aliases.alias', '=', PRODUCTION_ALIAS)
     .execute();
-  const statsById = new Map(stats.map((s) => [s.model_id, { count: Number(s.count), latest: s.latest === null ? null : Number(s.latest) }]));
+  const statsById = new Map(
+    stats.map((s) => [s.model_id, { count: Number(s.count), latest: s.latest === null ? null : Number(s.latest) }]),
+  );
   const productionById = new Map(production.map((p) => [p.model_id, p.version]));
   const currentKeys = models.map((m) => ({ id: m.id, version: productionById.get(m.id) ?? statsById.get(m.id)?.latest ?? null }));
   const wanted = currentKeys.filter((k) => k.version !== null);

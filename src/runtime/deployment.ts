@@ -1,25 +1,35 @@
-// One model's runtime state: which version is loaded where, its runner, slots, keep-alive and failure history.
-import type { RunnerProcess } from './runner-process.ts';
-import type { Backend } from './protocol.ts';
-import type { ModelState, ModelStatus } from '../schemas/runtime.ts';
+// One model's runtime state (owned by ModelRuntime, never handed out): version, device, served model, slots, keep-alive, failures.
+import type { ModelState, LoadOptions } from '../schemas/runtime.ts';
+import type { BackendId } from './backend-ids.ts';
+import type { ServedModel } from './served-model.ts';
 import { SlotQueue } from './slot-queue.ts';
-import { formatKeepAlive } from './keep-alive.ts';
-import { MIB } from './placement.ts';
-
-/** Options a deployment was loaded with, resolved to concrete values (kept for restarts and reloads). */
-export interface ResolvedLoadOptions {
-  requestedDevice: 'cpu' | 'gpu' | 'auto';
-  gpuIndex?: number;
-  contextSize?: number;
-  threads: number;
-  parallel: number;
-}
 
 export interface LoadedVersion {
   id: string;
   number: number;
-  backend: Backend;
+  backend: BackendId;
   sizeBytes: number;
+}
+
+/** A read-only picture of a deployment for monitoring, estimates and the application layer. */
+export interface DeploymentSnapshot {
+  readonly name: string;
+  readonly state: ModelState;
+  readonly version: Readonly<LoadedVersion> | null;
+  /** The ref the user loaded (`name` follows production; `name:3` is pinned to a version). */
+  readonly ref: string;
+  readonly device: 'cpu' | 'gpu';
+  readonly gpuIndex: number | null;
+  readonly pid: number | null;
+  /** Whether its model is being served now (process alive / backend holding it). */
+  readonly alive: boolean;
+  /** Latest memory report of the served model (0 / null when none). */
+  readonly rssBytes: number;
+  readonly vramBytes: number | null;
+  /** Requests waiting for a slot. */
+  readonly queueDepth: number;
+  readonly loadCount: number;
+  readonly lastLoadMs: number | null;
 }
 
 /** setTimeout's limit; longer keep-alives are re-armed when they fire. */
@@ -31,10 +41,11 @@ export class Deployment {
   device: 'cpu' | 'gpu' = 'cpu';
   gpuIndex: number | null = null;
   deviceNote: string | null = null;
-  runner: RunnerProcess | null = null;
+  served: ServedModel | null = null;
   /** The ref the user loaded (`name` or `name:3`), re-resolved by reload. */
   ref: string;
-  options: ResolvedLoadOptions | null = null;
+  /** The options of the last load as asked for, reused by restarts and reloads. */
+  requestedOptions: LoadOptions = {};
   loadedAt: number | null = null;
   lastUsedAt = 0;
   lastInferenceAt: number | null = null;
@@ -66,8 +77,14 @@ export class Deployment {
     return this.slots.active + this.slots.waiting;
   }
 
+  /** Memory the served model reported last (RSS), 0 when none. */
   memoryBytes(): number {
-    return this.runner?.memory.rssBytes ?? 0;
+    return this.served?.memory.rssBytes ?? 0;
+  }
+
+  /** Holding a model (or about to): a delete must wait, placement must count it. */
+  get holdsModel(): boolean {
+    return this.pending !== null || this.state === 'loading' || this.state === 'loaded' || this.state === 'unloading';
   }
 
   /** Starts the keep-alive countdown (only when idle); `onExpire` unloads. */
@@ -90,36 +107,23 @@ export class Deployment {
     this.expiresAt = null;
   }
 
-  /** The status document of seeds 000/002/003, with live memory read by the caller. */
-  toStatus(memory: { rssBytes: number | null; vramBytes: number | null }): ModelStatus {
-    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-    const ready = this.runner?.ready;
-    const running = this.state === 'loaded' || this.state === 'unloading' || this.state === 'loading';
+  snapshot(): DeploymentSnapshot {
+    const served = this.served;
     return {
       name: this.name,
-      status: this.state,
-      version: this.version?.number ?? null,
-      backend: this.version?.backend ?? null,
-      device: this.device,
-      gpu: this.device === 'gpu' ? this.gpuIndex : null,
-      device_note: this.deviceNote,
-      memory_usage_mb: running && memory.rssBytes ? Math.round((memory.rssBytes / MIB) * 10) / 10 : 0,
-      vram_usage_mb: running && memory.vramBytes ? Math.round((memory.vramBytes / MIB) * 10) / 10 : null,
-      pid: running && this.runner?.isAlive ? this.runner.pid : null,
-      in_flight: this.slots.active,
-      queue_depth: this.slots.waiting,
-      last_inference: iso(this.lastInferenceAt),
-      loaded_at: this.state === 'loaded' ? iso(this.loadedAt) : null,
-      expires_at: this.state === 'loaded' ? iso(this.expiresAt) : null,
-      keep_alive: formatKeepAlive(this.keepAliveMs),
-      pinned: this.pinned,
-      reason: this.state === 'failed' ? this.failure : null,
-      restarts: this.restartTimes.length,
-      load_count: this.loadCount,
-      last_load_ms: this.lastLoadMs,
-      context_size: running ? (ready?.contextSize ?? null) : null,
-      embedding_length: ready?.embeddingLength ?? null,
-      capabilities: ready?.capabilities ?? [],
+      state: this.state,
+      version: this.version ? { ...this.version } : null,
+      ref: this.ref,
+      // A model on an external server is where that server's latest report puts it.
+      device: served && served.pid === null ? served.ready.device : this.device,
+      gpuIndex: this.gpuIndex,
+      pid: served?.isAlive ? served.pid : null,
+      alive: served?.isAlive ?? false,
+      rssBytes: served?.memory.rssBytes ?? 0,
+      vramBytes: served?.memory.vramBytes ?? null,
+      queueDepth: this.slots.waiting,
+      loadCount: this.loadCount,
+      lastLoadMs: this.lastLoadMs,
     };
   }
 }

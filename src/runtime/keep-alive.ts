@@ -5,17 +5,27 @@ export type KeepAliveInput = string | number;
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
+/** A bare number of seconds, or Go-style duration parts as Ollama's clients send them ("5m", "1h30m", "10m0s"). */
+const SECONDS = /^-?[0-9]+(?:\.[0-9]+)?$/;
+const DURATION = /^-?(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h))+$/;
+const DURATION_PART = /([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g;
+
 /** Milliseconds; `Infinity` for "forever". Throws 400 `invalid_keep_alive` on anything else. */
 export function parseKeepAlive(value: KeepAliveInput): number {
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw invalidKeepAlive(value);
     return value < 0 ? Infinity : Math.round(value * 1000);
   }
-  const match = /^(-?[0-9]+(?:\.[0-9]+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!match) throw invalidKeepAlive(value);
-  const amount = Number.parseFloat(match[1]);
-  if (amount < 0) return Infinity;
-  return Math.round(amount * UNIT_MS[match[2] ?? 's']);
+  const text = value.trim();
+  if (SECONDS.test(text)) {
+    const seconds = Number.parseFloat(text);
+    return seconds < 0 ? Infinity : Math.round(seconds * 1000);
+  }
+  if (!DURATION.test(text)) throw invalidKeepAlive(value);
+  if (text.startsWith('-')) return Infinity;
+  let totalMs = 0;
+  for (const [, amount = '0', unit = 's'] of text.matchAll(DURATION_PART)) totalMs += Number.parseFloat(amount) * (UNIT_MS[unit] ?? 1000);
+  return Math.round(totalMs);
 }
 
 function invalidKeepAlive(value: unknown): InvalidInput {

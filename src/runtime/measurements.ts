@@ -1,6 +1,8 @@
 // Remembers the peak memory each version took when loaded, per device, so the next load's estimate is a measurement.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import { readRssBytes } from '../monitor/process-memory.ts';
+import type { ServedModel } from './served-model.ts';
 
 export interface Measurement {
   versionId: string;
@@ -38,7 +40,31 @@ export class MeasurementStore {
     await this.db
       .insertInto('runtime_measurements')
       .values(row)
-      .onConflict((oc) => oc.columns(['version_id', 'device']).doUpdateSet({ peak_rss_bytes: row.peak_rss_bytes, vram_bytes: row.vram_bytes, load_ms: row.load_ms, measured_at: row.measured_at, backend: row.backend }))
+      .onConflict((oc) =>
+        oc.columns(['version_id', 'device']).doUpdateSet({
+          peak_rss_bytes: row.peak_rss_bytes,
+          vram_bytes: row.vram_bytes,
+          load_ms: row.load_ms,
+          measured_at: row.measured_at,
+          backend: row.backend,
+        }),
+      )
       .execute();
+  }
+
+  /**
+   * Records a served model's peak memory, so the next load of this version is placed on a measurement:
+   * a runner's RSS read from /proc now (or its highest report), or what an external backend reports.
+   */
+  async record(served: ServedModel, versionId: string, device: 'cpu' | 'gpu'): Promise<void> {
+    const current = served.pid === null ? null : await readRssBytes(served.pid);
+    await this.save({
+      versionId,
+      device,
+      backend: served.ready.backend,
+      peakRssBytes: Math.max(current ?? 0, served.peakMemory.rssBytes),
+      vramBytes: served.peakMemory.vramBytes ?? null,
+      loadMs: served.ready.loadMs,
+    });
   }
 }

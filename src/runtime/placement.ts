@@ -1,29 +1,30 @@
-// Placement policy: how much memory a load needs, and which idle models to evict to make room (pure functions).
-import type { Backend } from './protocol.ts';
+// Placement policy (pure functions): the bytes a load needs, which idle models to evict to make room, and the GPU budget a load may use.
 import { HangarError } from '../errors.ts';
-import { estimateMemory, type ModelShape } from '../store/memory-estimate.ts';
+import { estimateMemory } from '../model-shape/memory-model.ts';
+import type { ModelShape } from '../model-shape/model-shape.ts';
+import { backendSpec, type BackendId } from './backends.ts';
 
 export const MIB = 1024 * 1024;
 
 export interface EstimateInput {
-  backend: Backend;
+  backend: BackendId;
   artifactBytes: number;
   /** Peak RSS measured the last time this version was loaded, if ever. */
   measuredBytes?: number | null;
   /** The model's shape (GGUF header / config.json), when it could be read; without it the weights are the artifact's size and KV/compute are unknown. */
   shape?: ModelShape | null;
-  /** Context a llama.cpp load asks for (default: the runner's choice). */
+  /** Context the load asks for (default: the runner's choice); counted only by backends that honour it. */
   contextSize?: number;
   /** Parallel sequences of a llama.cpp context (each holds its own KV cache). */
   parallel?: number;
 }
 
-/** Bytes a load is expected to take: the last measurement of this version, else the estimator (weights + KV cache + compute + runner). */
+/** RAM a load is expected to take: the last measurement of this version, else the memory model (weights + KV cache + compute + runner). */
 export function estimateLoadBytes(input: EstimateInput): { bytes: number; source: 'measured' | 'estimated' } {
   if (input.measuredBytes && input.measuredBytes > 0) return { bytes: input.measuredBytes, source: 'measured' };
-  const format = input.backend === 'onnx' ? 'onnx' : 'gguf';
+  const backend = backendSpec(input.backend);
   const shape: ModelShape = input.shape ?? {
-    format,
+    format: backend.formats[0],
     weightsBytes: input.artifactBytes,
     layerCount: null,
     embeddingLength: null,
@@ -33,8 +34,7 @@ export function estimateLoadBytes(input: EstimateInput): { bytes: number; source
     vocabSize: null,
     quantization: null,
   };
-  // The ONNX runner ignores context_size (it takes inputs up to the model's longest), so only llama.cpp loads pass it on.
-  const contextSize = format === 'gguf' ? input.contextSize : undefined;
+  const contextSize = backend.usesContextSize ? input.contextSize : undefined;
   return { bytes: estimateMemory(shape, { contextSize, sequences: input.parallel }).total_bytes, source: 'estimated' };
 }
 
@@ -65,7 +65,9 @@ export type EvictionPlan =
 /** Idle, unpinned models in eviction order: keep-alive already expired first (oldest expiry first), then least recently used. */
 export function evictionOrder(resident: ResidentModel[], now: number): ResidentModel[] {
   const candidates = resident.filter((m) => !m.pinned && m.busy === 0);
-  const expired = candidates.filter((m) => m.expiresAt !== null && m.expiresAt <= now).sort((a, b) => (a.expiresAt ?? 0) - (b.expiresAt ?? 0));
+  const expired = candidates
+    .filter((m) => m.expiresAt !== null && m.expiresAt <= now)
+    .sort((a, b) => (a.expiresAt ?? 0) - (b.expiresAt ?? 0));
   const rest = candidates.filter((m) => !expired.includes(m)).sort((a, b) => a.lastUsedAt - b.lastUsedAt);
   return [...expired, ...rest];
 }
@@ -74,7 +76,8 @@ export function evictionOrder(resident: ResidentModel[], now: number): ResidentM
 export function planEviction(request: EvictionRequest): EvictionPlan {
   let used = request.resident.reduce((sum, m) => sum + m.memoryBytes, 0);
   let count = request.resident.length;
-  const fits = () => used + request.neededBytes <= request.budgetBytes && (request.maxLoadedModels === 0 || count + 1 <= request.maxLoadedModels);
+  const fits = () =>
+    used + request.neededBytes <= request.budgetBytes && (request.maxLoadedModels === 0 || count + 1 <= request.maxLoadedModels);
   const evict: string[] = [];
   for (const model of evictionOrder(request.resident, request.now)) {
     if (fits()) break;
@@ -101,7 +104,6 @@ export function insufficientMemory(
   const mb = (b: number) => Math.round(b / MIB);
   return new HangarError(
     'insufficient_memory',
-    409,
     `Not enough ${device === 'cpu' ? 'memory' : `memory on ${device}`} to load ${name}: needs ~${mb(need.bytes)} MiB (${need.source}), ${mb(plan.freeBytes)} MiB free of a ${mb(budgetBytes)} MiB budget, and nothing idle is left to evict`,
     {
       device,
@@ -119,13 +121,12 @@ export function insufficientMemory(
  * VRAM a GPU load may use: the configured budget (else 90% of the card) minus what other processes
  * already hold there; Hangar's own runners are counted as residents so they can be evicted.
  */
-export function gpuBudgetBytes(gpu: { memoryTotalMb: number; memoryUsedMb: number }, configuredBudgetMb: number, ownUsageBytes: number): number {
+export function gpuBudgetBytes(
+  gpu: { memoryTotalMb: number; memoryUsedMb: number },
+  configuredBudgetMb: number,
+  ownUsageBytes: number,
+): number {
   const budget = configuredBudgetMb > 0 ? configuredBudgetMb * MIB : Math.floor(gpu.memoryTotalMb * MIB * 0.9);
   const othersBytes = Math.max(0, gpu.memoryUsedMb * MIB - ownUsageBytes);
   return Math.max(0, Math.min(budget, gpu.memoryTotalMb * MIB - othersBytes));
-}
-
-/** Weights plus working buffers on the GPU: measured where known, else ~1.2x the file. */
-export function estimateVramBytes(artifactBytes: number, measuredBytes: number | null): number {
-  return measuredBytes && measuredBytes > 0 ? measuredBytes : Math.round(artifactBytes * 1.2);
 }

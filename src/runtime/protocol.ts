@@ -1,15 +1,42 @@
 // The runner protocol: typed messages between the server (supervisor) and a runner process, validated on arrival.
 import { Type, type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { BackendName } from '../schemas/runtime.ts';
+import { CAPABILITIES } from './backend-ids.ts';
 
-export const Backend = Type.Union([Type.Literal('onnx'), Type.Literal('llamacpp')]);
+export const Backend = BackendName;
 export type Backend = Static<typeof Backend>;
 
+export const Capability = Type.Enum(CAPABILITIES);
+
+/** A call the model made to one of the request's tools (arguments parsed from its JSON). */
+export const ToolCall = Type.Object({ name: Type.String(), arguments: Type.Record(Type.String(), Type.Unknown()) });
+export type ToolCall = Static<typeof ToolCall>;
+
 export const ChatMessage = Type.Object({
-  role: Type.Union([Type.Literal('system'), Type.Literal('user'), Type.Literal('assistant')]),
+  role: Type.Union([Type.Literal('system'), Type.Literal('user'), Type.Literal('assistant'), Type.Literal('tool')]),
   content: Type.String(),
+  /** Assistant turns: the tools the model called earlier in the conversation. */
+  toolCalls: Type.Optional(Type.Array(ToolCall)),
+  /** Tool turns: the tool whose result `content` is. */
+  toolName: Type.Optional(Type.String()),
 });
 export type ChatMessage = Static<typeof ChatMessage>;
+
+/** A function the model may call: its name, what it does, and the JSON schema of its arguments object. */
+export const ToolDefinition = Type.Object({
+  name: Type.String({ minLength: 1 }),
+  description: Type.Optional(Type.String()),
+  parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+export type ToolDefinition = Static<typeof ToolDefinition>;
+
+/** Grammar-constrained output: any JSON value, or JSON matching a schema. */
+export const ResponseFormat = Type.Union([
+  Type.Object({ type: Type.Literal('json') }),
+  Type.Object({ type: Type.Literal('json_schema'), schema: Type.Record(Type.String(), Type.Unknown()) }),
+]);
+export type ResponseFormat = Static<typeof ResponseFormat>;
 
 // ---------- server -> runner ----------
 
@@ -42,6 +69,8 @@ export const EmbedCommand = Type.Object({
   type: Type.Literal('embed'),
   id: Type.String(),
   inputs: Type.Array(Type.String()),
+  /** false: an input longer than the model takes is refused (context_overflow) instead of cut to fit (the default). */
+  truncate: Type.Optional(Type.Boolean()),
 });
 export type EmbedCommand = Static<typeof EmbedCommand>;
 
@@ -55,19 +84,40 @@ const GenerationOptions = {
   /** Keep generating past end-of-sequence (benchmarks that need a fixed token count). */
   ignoreEos: Type.Optional(Type.Boolean()),
   seed: Type.Optional(Type.Integer()),
+  // Sampling: the ranges are the ones llama.cpp's samplers take without producing garbage (validated by the use case too).
+  topP: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  topK: Type.Optional(Type.Integer({ minimum: 0 })),
+  repeatPenalty: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  frequencyPenalty: Type.Optional(Type.Number({ minimum: -2, maximum: 2 })),
+  presencePenalty: Type.Optional(Type.Number({ minimum: -2, maximum: 2 })),
+  responseFormat: Type.Optional(ResponseFormat),
 };
 
 export const GenerateCommand = Type.Object({ type: Type.Literal('generate'), prompt: Type.String(), ...GenerationOptions });
 export type GenerateCommand = Static<typeof GenerateCommand>;
 
-export const ChatCommand = Type.Object({ type: Type.Literal('chat'), messages: Type.Array(ChatMessage, { minItems: 1 }), ...GenerationOptions });
+export const ChatCommand = Type.Object({
+  type: Type.Literal('chat'),
+  messages: Type.Array(ChatMessage, { minItems: 1 }),
+  /** Functions the model may call instead of answering (refused where the chat template has no tool calling). */
+  tools: Type.Optional(Type.Array(ToolDefinition)),
+  ...GenerationOptions,
+});
 export type ChatCommand = Static<typeof ChatCommand>;
 
 export const CancelCommand = Type.Object({ type: Type.Literal('cancel'), id: Type.String() });
 export const PingCommand = Type.Object({ type: Type.Literal('ping'), id: Type.String() });
 export const ShutdownCommand = Type.Object({ type: Type.Literal('shutdown') });
 
-export const ServerToRunner = Type.Union([LoadCommand, EmbedCommand, GenerateCommand, ChatCommand, CancelCommand, PingCommand, ShutdownCommand]);
+export const ServerToRunner = Type.Union([
+  LoadCommand,
+  EmbedCommand,
+  GenerateCommand,
+  ChatCommand,
+  CancelCommand,
+  PingCommand,
+  ShutdownCommand,
+]);
 export type ServerToRunner = Static<typeof ServerToRunner>;
 
 // ---------- runner -> server ----------
@@ -90,7 +140,7 @@ export const ReadyMessage = Type.Object({
   embeddingLength: Type.Union([Type.Integer(), Type.Null()]),
   /** Context window actually allocated (llamacpp), else null. */
   contextSize: Type.Union([Type.Integer(), Type.Null()]),
-  capabilities: Type.Array(Type.Union([Type.Literal('embed'), Type.Literal('generate'), Type.Literal('chat')])),
+  capabilities: Type.Array(Capability),
   /** Runtime library and version, e.g. "onnxruntime-node 1.30.0". */
   runtime: Type.String(),
   memory: MemoryReport,
@@ -118,7 +168,9 @@ export const GenerationDone = Type.Object({
   text: Type.String(),
   promptTokens: Type.Integer({ minimum: 0 }),
   completionTokens: Type.Integer({ minimum: 0 }),
-  finishReason: Type.Union([Type.Literal('stop'), Type.Literal('length'), Type.Literal('cancelled')]),
+  finishReason: Type.Union([Type.Literal('stop'), Type.Literal('length'), Type.Literal('cancelled'), Type.Literal('tool_calls')]),
+  /** The tools the model called (finishReason tool_calls); absent or empty otherwise. */
+  toolCalls: Type.Optional(Type.Array(ToolCall)),
   /** Time to first token and generation time, measured inside the runner. */
   firstTokenMs: Type.Union([Type.Number(), Type.Null()]),
   generationMs: Type.Number(),
@@ -137,7 +189,16 @@ export type RequestError = Static<typeof RequestError>;
 export const Heartbeat = Type.Object({ type: Type.Literal('heartbeat'), memory: MemoryReport, busy: Type.Integer({ minimum: 0 }) });
 export const Pong = Type.Object({ type: Type.Literal('pong'), id: Type.String() });
 
-export const RunnerToServer = Type.Union([ReadyMessage, LoadFailedMessage, EmbedResult, TokenMessage, GenerationDone, RequestError, Heartbeat, Pong]);
+export const RunnerToServer = Type.Union([
+  ReadyMessage,
+  LoadFailedMessage,
+  EmbedResult,
+  TokenMessage,
+  GenerationDone,
+  RequestError,
+  Heartbeat,
+  Pong,
+]);
 export type RunnerToServer = Static<typeof RunnerToServer>;
 
 function checker<T extends TSchema>(schema: T): (value: unknown) => value is Static<T> {

@@ -1,8 +1,11 @@
 // Server-side handle of one runner process: spawn, load, request/response over IPC, crash detection, stop.
 import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HangarError } from '../errors.ts';
+import { HangarError, isErrorCode } from '../errors.ts';
+import type { ServedModel, ServedModelExit } from './served-model.ts';
 import {
   isRunnerMessage,
   type Backend,
@@ -17,35 +20,41 @@ import {
   type ServerToRunner,
 } from './protocol.ts';
 
-const RUNNER_ENTRY = fileURLToPath(new URL('./runners/runner-main.ts', import.meta.url));
+/**
+ * The runner a server spawns is the compiled one: runner-main.js next to this module in the build. When the
+ * sources run under tsx (tests, development), the build's runner is used too if there is one — so tests measure
+ * the runner users run — unless HANGAR_RUNNER_FROM_SOURCES=1 asks for runner-main.ts (with the tsx loader).
+ */
+function runnerEntry(): { entry: string; execArgv: string[] } {
+  const own = fileURLToPath(import.meta.url);
+  if (path.extname(own) === '.js') return { entry: fileURLToPath(new URL('./runners/runner-main.js', import.meta.url)), execArgv: [] };
+  const built = fileURLToPath(new URL('../../dist/runtime/runners/runner-main.js', import.meta.url));
+  if (process.env.HANGAR_RUNNER_FROM_SOURCES !== '1' && fs.existsSync(built)) return { entry: built, execArgv: [] };
+  return { entry: fileURLToPath(new URL('./runners/runner-main.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
+}
+const RUNNER = runnerEntry();
 /** Like Ollama, keep the end of the child's stderr so a crash arrives with a readable reason. */
 const STDERR_TAIL_BYTES = 8 * 1024;
 
-export interface RunnerExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** True when the server asked it to stop. */
-  expected: boolean;
-  stderrTail: string;
-}
+/** How a runner process ended. */
+export type RunnerExit = ServedModelExit;
 
 export class RunnerCrashed extends HangarError {
   constructor(message: string, details?: Record<string, unknown>) {
-    super('runner_crashed', 502, message, details);
+    super('runner_crashed', message, details);
   }
 }
 
 export class RunnerLoadFailed extends HangarError {
   constructor(message: string, details?: Record<string, unknown>) {
-    super('load_failed', 422, message, details);
+    super('load_failed', message, details);
   }
 }
 
-/** Errors a runner reports for one request keep their code; the status says whose fault it is. */
+/** Errors a runner reports for one request keep their code (the table in errors.ts says whose fault it is). */
 export class RunnerRequestError extends HangarError {
   constructor(code: string, message: string) {
-    const status = code === 'invalid_input' || code === 'context_overflow' || code === 'unsupported_operation' ? 400 : code === 'overloaded' ? 503 : 500;
-    super(code, status, message);
+    super(isErrorCode(code) ? code : 'runtime_error', message, isErrorCode(code) ? undefined : { runner_code: code });
   }
 }
 
@@ -66,7 +75,7 @@ export interface RunnerStartOptions {
 /** How the runtime starts runners; injected so the scheduler's policy can be exercised on its own. */
 export type StartRunner = (options: RunnerStartOptions) => Promise<RunnerProcess>;
 
-export class RunnerProcess {
+export class RunnerProcess implements ServedModel {
   readonly child: ChildProcess;
   readonly pid: number;
   ready!: ReadyMessage;
@@ -94,7 +103,10 @@ export class RunnerProcess {
       child.once('exit', (code, signal) => {
         this.exitInfo = { code, signal, expected: this.stopping, stderrTail: this.stderrTail.trim() };
         const reason = describeExit(this.exitInfo);
-        for (const [, pending] of this.pending) pending.reject(new RunnerCrashed(`The runner stopped while serving this request: ${reason}`, { pid: this.pid, exit_code: code, signal }));
+        for (const [, pending] of this.pending)
+          pending.reject(
+            new RunnerCrashed(`The runner stopped while serving this request: ${reason}`, { pid: this.pid, exit_code: code, signal }),
+          );
         this.pending.clear();
         this.onExit?.(this.exitInfo);
         resolve(this.exitInfo);
@@ -110,8 +122,8 @@ export class RunnerProcess {
    * so a later load costs only the model (a warm spare).
    */
   static spawn(prewarm?: Backend): RunnerProcess {
-    const child = fork(RUNNER_ENTRY, [], {
-      execArgv: ['--import', 'tsx'],
+    const child = fork(RUNNER.entry, [], {
+      execArgv: RUNNER.execArgv,
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: { ...process.env, HANGAR_RUNNER: '1', ...(prewarm ? { HANGAR_RUNNER_PREWARM: prewarm } : {}) },
@@ -166,7 +178,9 @@ export class RunnerProcess {
 
   private dispatch(message: unknown): void {
     if (!isRunnerMessage(message)) {
-      this.stderrTail = `${this.stderrTail}\n[hangar] invalid message from runner: ${JSON.stringify(message).slice(0, 200)}`.slice(-STDERR_TAIL_BYTES);
+      this.stderrTail = `${this.stderrTail}\n[hangar] invalid message from runner: ${JSON.stringify(message).slice(0, 200)}`.slice(
+        -STDERR_TAIL_BYTES,
+      );
       return;
     }
     switch (message.type) {
@@ -225,9 +239,9 @@ export class RunnerProcess {
     return this.exitInfo === undefined;
   }
 
-  embed(inputs: string[]): Promise<EmbedResult> {
+  embed(inputs: string[], options: { truncate?: boolean } = {}): Promise<EmbedResult> {
     const id = randomUUID();
-    return this.request<EmbedResult>(id, { type: 'embed', id, inputs });
+    return this.request<EmbedResult>(id, { type: 'embed', id, inputs, ...(options.truncate === false ? { truncate: false } : {}) });
   }
 
   generate(command: Omit<GenerateCommand, 'type' | 'id'>, onToken?: (text: string) => void, signal?: AbortSignal): Promise<GenerationDone> {
@@ -244,9 +258,13 @@ export class RunnerProcess {
 
   /** A client that goes away should not keep a generation slot busy. */
   private cancelOnAbort(id: string, signal?: AbortSignal): void {
-    signal?.addEventListener('abort', () => {
-      if (this.pending.has(id) && this.isAlive) this.send({ type: 'cancel', id });
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        if (this.pending.has(id) && this.isAlive) this.send({ type: 'cancel', id });
+      },
+      { once: true },
+    );
   }
 
   /** Asks the runner to exit; kills it if it has not after `timeoutMs`. */
@@ -277,6 +295,10 @@ export class RunnerProcess {
 /** "signal SIGKILL" / "exit code 1", plus the last stderr line, for status reasons. */
 export function describeExit(exit: RunnerExit): string {
   const how = exit.signal ? `killed by signal ${exit.signal}` : `exited with code ${exit.code}`;
-  const lastLines = exit.stderrTail.split('\n').filter((l) => l.trim()).slice(-3).join(' | ');
+  const lastLines = exit.stderrTail
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(-3)
+    .join(' | ');
   return lastLines ? `${how}: ${lastLines.slice(-600)}` : how;
 }

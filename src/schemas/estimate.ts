@@ -1,19 +1,49 @@
 // Schemas of the memory estimate: GET /api/v1/models/estimate-memory query and reply.
 import { Type, type Static } from 'typebox';
 import { Nullable } from './common.ts';
+import { ModelFormat } from './models.ts';
 
 export const EstimateMemoryQuery = Type.Object({
-  model: Type.String({ minLength: 1, maxLength: 256, description: 'A local model (`name`, `name:version`, `name:alias`), or a hub repo id (`org/name`) when no local model has that name.' }),
-  variant: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Quantization (Q8_0, F16, fp32, q8…); for a local model it must be the version\'s own; for a hub repo it picks the variant (default: the repo\'s default).' })),
-  revision: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._/-]+$', description: 'Hub repos: branch, tag or commit (default main).' })),
-  context_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_048_576, description: 'Context in tokens (GGUF: the KV cache; ONNX: the input length). Default: what a load would use; over the trained context is refused.' })),
+  model: Type.String({
+    minLength: 1,
+    maxLength: 256,
+    description: 'A local model (`name`, `name:version`, `name:alias`), or a hub repo id (`org/name`) when no local model has that name.',
+  }),
+  variant: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description:
+        "Quantization (Q8_0, F16, fp32, q8…); for a local model it must be the version's own; for a hub repo it picks the variant (default: the repo's default).",
+    }),
+  ),
+  revision: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 128,
+      pattern: '^[A-Za-z0-9._/-]+$',
+      description: 'Hub repos: branch, tag or commit (default main).',
+    }),
+  ),
+  context_size: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 1_048_576,
+      description:
+        'Context in tokens (GGUF: the KV cache; ONNX: the input length). Default: what a load would use; over the trained context is refused.',
+    }),
+  ),
 });
 export type EstimateMemoryQuery = Static<typeof EstimateMemoryQuery>;
 
 export const EstimateDevice = Type.Object({
   device: Type.String({ description: '`cpu` or `gpu_<index>`.' }),
-  budget_bytes: Type.Integer({ description: 'Memory loaded models may use there (memory.ram_budget_mb / vram_budget_mb, less what other processes hold on a GPU).' }),
-  free_bytes: Nullable(Type.Integer({ description: 'Free now: the budget less what loaded models use, capped by what the OS or nvidia-smi reports free.' })),
+  budget_bytes: Type.Integer({
+    description: 'Memory loaded models may use there (memory.ram_budget_mb / vram_budget_mb, less what other processes hold on a GPU).',
+  }),
+  free_bytes: Nullable(
+    Type.Integer({ description: 'Free now: the budget less what loaded models use, capped by what the OS or nvidia-smi reports free.' }),
+  ),
   fits: Type.Boolean({ description: 'total_bytes is within the budget (idle models may have to be evicted first).' }),
 });
 export type EstimateDevice = Static<typeof EstimateDevice>;
@@ -21,16 +51,20 @@ export type EstimateDevice = Static<typeof EstimateDevice>;
 export const EstimateMemoryResponse = Type.Object({
   model: Type.String(),
   version: Nullable(Type.Integer()),
-  format: Type.Union([Type.Literal('gguf'), Type.Literal('onnx')]),
+  format: ModelFormat,
   quantization: Nullable(Type.String()),
   context_size: Type.Integer(),
   weights_bytes: Type.Integer(),
   kv_cache_bytes: Type.Integer({ description: '2 (K, V) x layers x context x KV heads x head size x 2 bytes (f16); 0 for encoders.' }),
   compute_bytes: Type.Integer({ description: 'Working buffers: activations, logits and attention mask for one batch.' }),
-  runtime_overhead_bytes: Type.Integer({ description: 'The runner process with its runtime loaded (and onnxruntime\'s copy of the weights).' }),
+  runtime_overhead_bytes: Type.Integer({
+    description: "The runner process with its runtime loaded (and onnxruntime's copy of the weights).",
+  }),
   total_bytes: Type.Integer(),
-  formula: Type.String({ description: 'The arithmetic with this model\'s numbers.' }),
-  measured_peak_rss_bytes: Nullable(Type.Integer({ description: 'Peak RSS measured the last time this version was loaded on the CPU; null if never.' })),
+  formula: Type.String({ description: "The arithmetic with this model's numbers." }),
+  measured_peak_rss_bytes: Nullable(
+    Type.Integer({ description: 'Peak RSS measured the last time this version was loaded on the CPU; null if never.' }),
+  ),
   devices: Type.Array(EstimateDevice),
   source: Type.Union([Type.Literal('local'), Type.Literal('hub')]),
 });

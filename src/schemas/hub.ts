@@ -9,11 +9,15 @@ export const RepoIdParams = Type.Object({
 });
 
 export const RevisionQuery = Type.Object({
-  revision: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._/-]+$', description: 'Branch, tag or commit (default main).' })),
+  revision: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._/-]+$', description: 'Branch, tag or commit (default main).' }),
+  ),
 });
 
 export const Variant = Type.Object({
-  id: Type.String({ description: 'What to pass as `variant`: GGUF quantization (Q4_K_M, Q8_0, F16…) or ONNX dtype (fp32, fp16, q8, q4…).' }),
+  id: Type.String({
+    description: 'What to pass as `variant`: GGUF quantization (Q4_K_M, Q8_0, F16…) or ONNX dtype (fp32, fp16, q8, q4…).',
+  }),
   format: Type.Union([Type.Literal('gguf'), Type.Literal('onnx')]),
   quantization: Type.String({ description: 'Recorded on the version; for ONNX the transformers.js dtype the runner loads.' }),
   bits: N('Bits per weight, roughly.'),
@@ -24,6 +28,7 @@ export const Variant = Type.Object({
   entry: Type.String({ description: 'The file the runtime opens.' }),
   default: Type.Boolean({ description: 'Downloaded when no variant is named.' }),
 });
+export type Variant = Static<typeof Variant>;
 
 export const HubModelInfo = Type.Object({
   repo_id: Type.String(),
@@ -52,14 +57,43 @@ export const HubModelInfo = Type.Object({
   only_full_precision: Type.Boolean(),
   notes: Type.Array(Type.String()),
 });
+export type HubModelInfo = Static<typeof HubModelInfo>;
 
 export const DownloadRequest = Type.Object(
   {
     repo_id: Type.String({ minLength: 1, maxLength: 96, description: 'Hub repo, e.g. sentence-transformers/all-MiniLM-L6-v2.' }),
-    revision: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._/-]+$', description: 'Branch, tag or commit; default main. The job pins the commit it resolves to.' })),
-    variant: Type.Optional(Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_]+$', description: 'Quantization or dtype from the info route; default the repo\'s default variant.' })),
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 160, description: 'Model name to create the version under (default the repo id); name:tag also sets alias tag.' })),
-    force_redownload: Type.Optional(Type.Boolean({ description: 'Fetch every file again even when the store has it (replaces corrupt copies).' })),
+    revision: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 128,
+        pattern: '^[A-Za-z0-9._/-]+$',
+        description: 'Branch, tag or commit; default main. The job pins the commit it resolves to.',
+      }),
+    ),
+    variant: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 32,
+        pattern: '^[A-Za-z0-9_]+$',
+        description: "Quantization or dtype from the info route; default the repo's default variant.",
+      }),
+    ),
+    name: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 160,
+        description: 'Model name to create the version under (default the repo id); name:tag also sets alias tag.',
+      }),
+    ),
+    force_redownload: Type.Optional(
+      Type.Boolean({ description: 'Fetch every file again even when the store has it (replaces corrupt copies).' }),
+    ),
+    source: Type.Optional(
+      Type.Union([Type.Literal('hub'), Type.Literal('ollama')], {
+        description:
+          'hub (default): download repo_id from HF_ENDPOINT; ollama: pull repo_id as an Ollama library name (tinyllama, tinyllama:latest) through the first OLLAMA_BASE_URL server.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -76,7 +110,7 @@ const JobFile = Type.Object({
 
 export const JobInfo = Type.Object({
   id: Type.String(),
-  kind: Type.String({ description: 'download or repair.' }),
+  kind: Type.String({ description: 'download, repair or ollama_pull.' }),
   status: Type.String({ description: 'queued, running, paused, completed, failed or cancelled.' }),
   repo_id: Type.String(),
   revision: Type.String(),
@@ -104,6 +138,27 @@ export const JobInfo = Type.Object({
   started_at: Nullable(Type.String()),
   finished_at: Nullable(Type.String()),
 });
+export type JobInfo = Static<typeof JobInfo>;
+/** A job as the job store knows it: everything but the live speed_bps and eta_s, which the running download adds. */
+export const JobInfoWithoutRate = Type.Omit(JobInfo, ['speed_bps', 'eta_s']);
+export type JobInfoWithoutRate = Static<typeof JobInfoWithoutRate>;
+
+/** A message of the job stream (SSE events and the WebSocket), named as seed 004 names them. */
+export const JobMessage = Type.Object({
+  type: Type.Union([
+    Type.Literal('download_progress'),
+    Type.Literal('download_completed'),
+    Type.Literal('download_failed'),
+    Type.Literal('download_paused'),
+    Type.Literal('download_cancelled'),
+  ]),
+  job_id: Type.String(),
+  at: Type.String(),
+  job: JobInfoWithoutRate,
+  speed_bps: Type.Number(),
+  eta_s: Nullable(Type.Number()),
+});
+export type JobMessage = Static<typeof JobMessage>;
 
 export const DownloadAccepted = Type.Object({
   job_id: Type.String(),
@@ -114,9 +169,39 @@ export const DownloadAccepted = Type.Object({
 
 export const JobListQuery = Type.Object({
   status: Type.Optional(Type.Union(['queued', 'running', 'paused', 'completed', 'failed', 'cancelled'].map((s) => Type.Literal(s)))),
-  kind: Type.Optional(Type.Union([Type.Literal('download'), Type.Literal('repair')])),
+  kind: Type.Optional(Type.Union([Type.Literal('download'), Type.Literal('repair'), Type.Literal('ollama_pull')])),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-  before: Type.Optional(Type.String({ maxLength: 40, description: 'Only jobs created before this time (the created_at of the last job of the previous page).' })),
+  before: Type.Optional(
+    Type.String({
+      maxLength: 40,
+      description: 'Only jobs created before this time (the created_at of the last job of the previous page).',
+    }),
+  ),
 });
 
 export const JobIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export const HubSearchQuery = Type.Object({
+  q: Type.String({ minLength: 1, maxLength: 96, description: 'Text the repo id contains (the hub searches case-insensitively).' }),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'Most models to return.' })),
+});
+export type HubSearchQuery = Static<typeof HubSearchQuery>;
+
+export const HubSearchResult = Type.Object({
+  query: Type.String(),
+  models: Type.Array(
+    Type.Object({
+      repo_id: Type.String({ description: 'What to pass to /models/info and /models/download.' }),
+      pipeline_tag: Nullable(Type.String()),
+      library_name: Nullable(Type.String()),
+      tags: Type.Array(Type.String()),
+      downloads: Type.Integer(),
+      likes: Type.Integer(),
+      private: Type.Boolean(),
+      gated: Type.Boolean(),
+      last_modified: Nullable(Type.String()),
+    }),
+  ),
+});
+export type HubSearchResult = Static<typeof HubSearchResult>;
+export type DownloadAccepted = Static<typeof DownloadAccepted>;

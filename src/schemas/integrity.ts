@@ -22,7 +22,9 @@ export const RequirementCheck = Type.Object({
 export type RequirementCheck = Static<typeof RequirementCheck>;
 
 export const RepairSummary = Type.Object({
-  job_id: Nullable(Type.String({ description: 'The hub download job that fetched the files again; null when only snapshot links were rebuilt.' })),
+  job_id: Nullable(
+    Type.String({ description: 'The hub download job that fetched the files again; null when only snapshot links were rebuilt.' }),
+  ),
   repaired: Type.Array(Type.String(), { description: 'Paths put back.' }),
 });
 export type RepairSummary = Static<typeof RepairSummary>;
@@ -44,6 +46,8 @@ export const IntegrityReport = Type.Object({
 export type IntegrityReport = Static<typeof IntegrityReport>;
 
 export const ValidateQuery = Type.Object({
-  repair: Type.Optional(Type.Boolean({ default: false, description: 'Download the bad files again from the hub the version came from, then validate again.' })),
+  repair: Type.Optional(
+    Type.Boolean({ default: false, description: 'Download the bad files again from the hub the version came from, then validate again.' }),
+  ),
 });
 export type ValidateQuery = Static<typeof ValidateQuery>;

@@ -1,8 +1,9 @@
 // Schemas of the model catalog: models, versions, manifests, import and delete.
 import { Type, type Static } from 'typebox';
 import { NextPageToken, PageQuery, Nullable } from './common.ts';
+import { MODEL_FORMATS } from '../model-shape/model-shape.ts';
 
-export const ModelFormat = Type.Union([Type.Literal('onnx'), Type.Literal('gguf')]);
+export const ModelFormat = Type.Enum(MODEL_FORMATS);
 
 export const ManifestFile = Type.Object({
   path: Type.String(),
@@ -15,7 +16,6 @@ export const VersionManifest = Type.Object({
   files: Type.Array(ManifestFile),
 });
 export type VersionManifest = Static<typeof VersionManifest>;
-
 
 export const VersionInfo = Type.Object({
   model: Type.String(),
@@ -106,7 +106,12 @@ export const DeleteResult = Type.Object({
 export type DeleteResult = Static<typeof DeleteResult>;
 
 export const DeleteQuery = Type.Object({
-  force: Type.Optional(Type.Boolean({ default: false, description: 'Unload the model (or version) first when it is loaded, instead of answering 409 model_loaded.' })),
+  force: Type.Optional(
+    Type.Boolean({
+      default: false,
+      description: 'Unload the model (or version) first when it is loaded, instead of answering 409 model_loaded.',
+    }),
+  ),
 });
 export type DeleteQuery = Static<typeof DeleteQuery>;
 

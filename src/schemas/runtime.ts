@@ -1,7 +1,10 @@
 // Schemas of the runtime: load options, model status (seeds 000/002/003) and inference requests and replies.
 import { Type, type Static } from 'typebox';
 import { Nullable } from './common.ts';
+import { BACKEND_IDS } from '../runtime/backend-ids.ts';
 
+/** The backend serving a model (runtime/backends.ts lists them). */
+export const BackendName = Type.Enum(BACKEND_IDS);
 
 export const KeepAlive = Type.Union([Type.String({ maxLength: 32 }), Type.Number()], {
   description: 'Duration an idle model stays loaded: "5m", "30s", seconds; 0 unloads when idle; negative keeps it forever.',
@@ -9,11 +12,19 @@ export const KeepAlive = Type.Union([Type.String({ maxLength: 32 }), Type.Number
 
 export const LoadOptions = Type.Object(
   {
-    device: Type.Optional(Type.Union([Type.Literal('cpu'), Type.Literal('gpu'), Type.Literal('auto')], { description: 'Default auto: a GPU when one exists and the backend can use it, else CPU.' })),
+    device: Type.Optional(
+      Type.Union([Type.Literal('cpu'), Type.Literal('gpu'), Type.Literal('auto')], {
+        description: 'Default auto: a GPU when one exists and the backend can use it, else CPU.',
+      }),
+    ),
     gpu: Type.Optional(Type.Integer({ minimum: 0, maximum: 63, description: 'GPU index (with device gpu or auto).' })),
-    context_size: Type.Optional(Type.Integer({ minimum: 16, maximum: 1_048_576, description: 'Context window in tokens (llama.cpp models).' })),
+    context_size: Type.Optional(
+      Type.Integer({ minimum: 16, maximum: 1_048_576, description: 'Context window in tokens (llama.cpp models).' }),
+    ),
     threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'CPU threads for this model (default from config).' })),
-    parallel: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'Concurrent generation requests (default from config).' })),
+    parallel: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 64, description: 'Concurrent generation requests (default from config).' }),
+    ),
     keep_alive: Type.Optional(KeepAlive),
     pinned: Type.Optional(Type.Boolean({ description: 'Never evict this model to make room for another.' })),
   },
@@ -48,7 +59,7 @@ export const ModelStatus = Type.Object({
   name: Type.String(),
   status: ModelState,
   version: Nullable(Type.Integer()),
-  backend: Nullable(Type.Union([Type.Literal('onnx'), Type.Literal('llamacpp')])),
+  backend: Nullable(BackendName),
   device: Type.Union([Type.Literal('cpu'), Type.Literal('gpu')]),
   gpu: Nullable(Type.Integer({ description: 'GPU index when on a GPU.' })),
   device_note: Nullable(Type.String({ description: 'Why the device differs from the one asked for (e.g. auto fell back to CPU).' })),
@@ -73,6 +84,7 @@ export const ModelStatus = Type.Object({
 export type ModelStatus = Static<typeof ModelStatus>;
 
 export const StatusMap = Type.Object({ models: Type.Record(Type.String(), ModelStatus) });
+export type StatusMap = Static<typeof StatusMap>;
 
 export const SeedModelList = Type.Object({
   models: Type.Array(ModelStatus),
@@ -106,15 +118,38 @@ const GenerationFields = {
   seed: Type.Optional(Type.Integer()),
   ignore_eos: Type.Optional(Type.Boolean({ description: 'Generate exactly max_tokens (benchmarks).' })),
   keep_alive: Type.Optional(KeepAlive),
+  top_p: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Nucleus sampling (1 = off).' })),
+  top_k: Type.Optional(Type.Integer({ minimum: 0, description: 'Sample from the k likeliest tokens (0 = off).' })),
+  repeat_penalty: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Penalty for the last 64 tokens (1 = off).' })),
+  frequency_penalty: Type.Optional(Type.Number({ minimum: -2, maximum: 2 })),
+  presence_penalty: Type.Optional(Type.Number({ minimum: -2, maximum: 2 })),
+  response_format: Type.Optional(
+    Type.Union(
+      [
+        Type.Object({ type: Type.Literal('json') }, { additionalProperties: false }),
+        Type.Object(
+          { type: Type.Literal('json_schema'), schema: Type.Record(Type.String(), Type.Unknown()) },
+          { additionalProperties: false },
+        ),
+      ],
+      { description: 'Grammar-constrained output: any JSON, or JSON matching `schema`.' },
+    ),
+  ),
 };
 
-export const GenerateRequest = Type.Object({ prompt: Type.String({ maxLength: 1_000_000 }), ...GenerationFields }, { additionalProperties: false });
+export const GenerateRequest = Type.Object(
+  { prompt: Type.String({ maxLength: 1_000_000 }), ...GenerationFields },
+  { additionalProperties: false },
+);
 export type GenerateRequest = Static<typeof GenerateRequest>;
 
 export const ChatRequest = Type.Object(
   {
     messages: Type.Array(
-      Type.Object({ role: Type.Union([Type.Literal('system'), Type.Literal('user'), Type.Literal('assistant')]), content: Type.String() }, { additionalProperties: false }),
+      Type.Object(
+        { role: Type.Union([Type.Literal('system'), Type.Literal('user'), Type.Literal('assistant')]), content: Type.String() },
+        { additionalProperties: false },
+      ),
       { minItems: 1, maxItems: 1000 },
     ),
     ...GenerationFields,
@@ -124,8 +159,12 @@ export const ChatRequest = Type.Object(
 export type ChatRequest = Static<typeof ChatRequest>;
 
 const Usage = Type.Object({ prompt_tokens: Type.Integer(), completion_tokens: Type.Integer(), total_tokens: Type.Integer() });
-const FinishReason = Type.Union([Type.Literal('stop'), Type.Literal('length'), Type.Literal('cancelled')]);
-const Timings = Type.Object({ first_token_ms: Nullable(Type.Number()), generation_ms: Type.Number(), tokens_per_sec: Nullable(Type.Number()) });
+const FinishReason = Type.Union([Type.Literal('stop'), Type.Literal('length'), Type.Literal('cancelled'), Type.Literal('tool_calls')]);
+const Timings = Type.Object({
+  first_token_ms: Nullable(Type.Number()),
+  generation_ms: Type.Number(),
+  tokens_per_sec: Nullable(Type.Number()),
+});
 
 export const GenerateResponse = Type.Object({
   model: Type.String(),

@@ -4,7 +4,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { InsufficientStorage, InvalidInput } from '../errors.ts';
 
 export interface StoredBlob {
@@ -86,6 +86,14 @@ export class BlobStore {
    * only when complete and flushed, so a crash never leaves a partial blob under a digest name.
    */
   async putFile(source: string): Promise<StoredBlob> {
+    return this.putStream(fs.createReadStream(source));
+  }
+
+  /**
+   * Streams bytes (a file, an upload) into the store the same way; with `expectedSha256` bytes that hash to
+   * anything else are discarded with 400 `blob_digest_mismatch`, so a blob's name always matches its bytes.
+   */
+  async putStream(source: Readable, expectedSha256?: string): Promise<StoredBlob> {
     const hash = createHash('sha256');
     let sizeBytes = 0;
     const tmp = path.join(this.tmpDir, `${randomUUID()}.partial`);
@@ -98,11 +106,18 @@ export class BlobStore {
     });
     try {
       const out = fs.createWriteStream(tmp, { flags: 'wx' });
-      await pipeline(fs.createReadStream(source), hasher, out);
+      await pipeline(source, hasher, out);
       const handle = await fsp.open(tmp, 'r');
       await handle.sync();
       await handle.close();
       const sha256 = hash.digest('hex');
+      if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
+        throw new InvalidInput(
+          `The bytes hash to sha256:${sha256}, not sha256:${expectedSha256}; nothing was stored`,
+          { expected: `sha256:${expectedSha256}`, actual: `sha256:${sha256}` },
+          'blob_digest_mismatch',
+        );
+      }
       const target = this.blobPath(sha256);
       if (fs.existsSync(target)) {
         await fsp.rm(tmp, { force: true });
@@ -176,6 +191,8 @@ export class BlobStore {
     const target = this.snapshotDir(modelId, version);
     if (fs.existsSync(target)) return target;
     const staging = `${target}.${randomUUID()}.tmp`;
+    // A version without files (held by an external server) still gets its (empty) folder.
+    await fsp.mkdir(staging, { recursive: true });
     for (const file of files) {
       assertSafeRelativePath(file.path);
       const link = path.join(staging, ...file.path.split('/'));

@@ -7,8 +7,8 @@ import type { Logger } from 'pino';
 import type { ModelCatalog } from '../registry/catalog.ts';
 import type { BlobStore } from './blob-store.ts';
 import { SYSTEM_ACTOR } from '../registry/audit.ts';
-import { writeTinyBertModel, type TinyBertOptions } from '../../scripts/lib/bert-onnx-writer.ts';
-import { writeTinyLlamaGguf, type TinyLlamaOptions } from '../../scripts/lib/llama-gguf-writer.ts';
+import type { TinyBertOptions } from '../tiny-models/bert-graph.ts';
+import type { TinyLlamaOptions } from '../tiny-models/llama-gguf.ts';
 
 export type DemoModelSpec =
   | { name: string; kind: 'onnx-embedding'; description: string; options: TinyBertOptions }
@@ -46,11 +46,14 @@ const MARKER_FILE = 'demo-models.json';
 
 /** Writes one demo model under `dir`; returns the path to import (folder or .gguf file). */
 export async function generateDemoModel(spec: DemoModelSpec, dir: string): Promise<string> {
+  // The generators are imported here, not at the top: a server whose catalog is not empty never needs them.
   if (spec.kind === 'onnx-embedding') {
+    const { writeTinyBertModel } = await import('../tiny-models/bert-model.ts');
     const folder = path.join(dir, spec.name);
     await writeTinyBertModel(folder, spec.options);
     return folder;
   }
+  const { writeTinyLlamaGguf } = await import('../tiny-models/llama-gguf.ts');
   const file = path.join(dir, `${spec.name}.gguf`);
   await writeTinyLlamaGguf(file, spec.options);
   return file;
@@ -80,7 +83,10 @@ export async function importDemoModelsOnFirstStart(catalog: ModelCatalog, store:
         { actor: SYSTEM_ACTOR },
       );
     }
-    await fsp.writeFile(marker, `${JSON.stringify({ imported_at: new Date().toISOString(), models: DEMO_MODELS.map((d) => d.name) }, null, 2)}\n`);
+    await fsp.writeFile(
+      marker,
+      `${JSON.stringify({ imported_at: new Date().toISOString(), models: DEMO_MODELS.map((d) => d.name) }, null, 2)}\n`,
+    );
     logger.info({ models: DEMO_MODELS.map((d) => d.name), ms: Date.now() - started }, 'imported demo models');
     return true;
   } finally {

@@ -2,11 +2,13 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { gguf, GGMLFileQuantizationType } from '@huggingface/gguf';
 import { InvalidInput } from '../errors.ts';
 import { countOnnxParameters } from './onnx-initializers.ts';
+import { ggufFacts, readLocalGgufHeader } from '../model-shape/gguf-facts.ts';
+import { wireFacts, type ModelFacts, type ModelFormat } from '../model-shape/model-shape.ts';
+import { onnxConfigFacts } from '../model-shape/onnx-config-facts.ts';
 
-export type ArtifactFormat = 'onnx' | 'gguf';
+export type ArtifactFormat = ModelFormat;
 
 export interface ArtifactFile {
   /** `/`-separated path inside the version. */
@@ -77,34 +79,27 @@ async function walk(root: string, relative = ''): Promise<ArtifactFile[]> {
   return out.sort((a, b) => a.path.localeCompare(b.path));
 }
 
-function numberOrNull(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : typeof value === 'bigint' ? Number(value) : null;
+/** The facts a version records, as stored metadata names them. */
+function metadataFacts(facts: ModelFacts, parameterCount: number | null, quantization: string | null): Omit<ArtifactMetadata, 'extra'> {
+  const { architecture, context_length, embedding_length, layer_count, vocab_size } = wireFacts(facts);
+  return { architecture, parameter_count: parameterCount, context_length, quantization, embedding_length, layer_count, vocab_size };
 }
 
 export async function readGgufMetadata(file: string): Promise<ArtifactMetadata> {
-  let parsed;
+  let header: Awaited<ReturnType<typeof readLocalGgufHeader>>;
   try {
-    parsed = await gguf(file, { allowLocalFile: true, computeParametersCount: true });
+    header = await readLocalGgufHeader(file);
   } catch (error) {
     throw unsupported(file, `the GGUF header cannot be parsed (${(error as Error).message})`);
   }
-  const meta = parsed.metadata as Record<string, unknown>;
-  const arch = typeof meta['general.architecture'] === 'string' ? (meta['general.architecture'] as string) : null;
-  const fileType = numberOrNull(meta['general.file_type']);
-  const tokens = meta['tokenizer.ggml.tokens'];
+  const facts = ggufFacts(header);
   return {
-    architecture: arch,
-    parameter_count: parsed.parameterCount,
-    context_length: arch ? numberOrNull(meta[`${arch}.context_length`]) : null,
-    quantization: fileType === null ? null : (GGMLFileQuantizationType[fileType] ?? `type_${fileType}`),
-    embedding_length: arch ? numberOrNull(meta[`${arch}.embedding_length`]) : null,
-    layer_count: arch ? numberOrNull(meta[`${arch}.block_count`]) : null,
-    vocab_size: Array.isArray(tokens) ? tokens.length : null,
+    ...metadataFacts(facts, facts.parameterCount, facts.quantization),
     extra: {
-      gguf_version: parsed.metadata.version,
-      tensor_count: parsed.tensorInfos.length,
-      ...(typeof meta['general.name'] === 'string' ? { model_name: meta['general.name'] } : {}),
-      ...(arch ? { head_count: numberOrNull(meta[`${arch}.attention.head_count`]) } : {}),
+      gguf_version: facts.ggufVersion,
+      tensor_count: facts.tensorCount,
+      ...(facts.modelName !== null ? { model_name: facts.modelName } : {}),
+      ...(facts.architecture ? { head_count: facts.headCount } : {}),
     },
   };
 }
@@ -132,6 +127,7 @@ async function detectOnnxFolder(root: string, files: ArtifactFile[]): Promise<De
     onnxFiles.find((f) => f.path === 'model.onnx') ??
     onnxFiles.find((f) => onnxDtypeOfFile(path.basename(f.path)) !== null) ??
     onnxFiles[0];
+  if (!entryFile) throw unsupported(root, 'not a Hugging Face ONNX folder; it holds no .onnx file');
   let parameterCount: number | null = null;
   try {
     parameterCount = countOnnxParameters(await fsp.readFile(entryFile.absolutePath));
@@ -143,13 +139,7 @@ async function detectOnnxFolder(root: string, files: ArtifactFile[]): Promise<De
     entry: entryFile.path,
     files,
     metadata: {
-      architecture: typeof config.model_type === 'string' ? config.model_type : null,
-      parameter_count: parameterCount,
-      context_length: numberOrNull(config.max_position_embeddings),
-      quantization: onnxDtypeOfFile(path.basename(entryFile.path)),
-      embedding_length: numberOrNull(config.hidden_size),
-      layer_count: numberOrNull(config.num_hidden_layers),
-      vocab_size: numberOrNull(config.vocab_size),
+      ...metadataFacts(onnxConfigFacts(config), parameterCount, onnxDtypeOfFile(path.basename(entryFile.path))),
       extra: { onnx_variants: variants },
     },
   };
@@ -172,8 +162,8 @@ export async function detectArtifact(source: string): Promise<DetectedArtifact> 
     return detectOnnxFolder(source, files);
   }
   const ggufFiles = files.filter((f) => f.path.endsWith('.gguf'));
-  if (ggufFiles.length === 1 && (await isGgufFile(ggufFiles[0].absolutePath))) {
-    const [file] = ggufFiles;
+  const [file] = ggufFiles;
+  if (file && ggufFiles.length === 1 && (await isGgufFile(file.absolutePath))) {
     return { format: 'gguf', entry: file.path, files, metadata: await readGgufMetadata(file.absolutePath) };
   }
   if (ggufFiles.length > 1) throw unsupported(source, `the folder holds ${ggufFiles.length} GGUF files; import one file at a time`);

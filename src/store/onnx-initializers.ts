@@ -17,8 +17,8 @@ function readVarint(buf: Uint8Array, pos: number): [number, number] {
   let result = 0;
   let multiplier = 1;
   for (;;) {
-    if (pos >= buf.length) throw new Error('truncated varint');
     const byte = buf[pos++];
+    if (byte === undefined) throw new Error('truncated varint');
     result += (byte & 0x7f) * multiplier;
     if ((byte & 0x80) === 0) return [result, pos];
     multiplier *= 128;

@@ -9,9 +9,16 @@ import { freePort } from '../helpers/free-port.ts';
 
 const run = promisify(execFile);
 
-async function hangar(args: string[], url: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function hangar(
+  args: string[],
+  url: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/hangar.js', ...args], { env: { ...process.env, HANGAR_URL: url, ...env }, timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, ['bin/hangar.js', ...args], {
+      env: { ...process.env, HANGAR_URL: url, ...env },
+      timeout: 60_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -22,7 +29,10 @@ async function hangar(args: string[], url: string, env: Record<string, string> =
 async function waitUntilReady(url: string, child: ReturnType<typeof spawn>): Promise<void> {
   for (let i = 0; i < 120; i++) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    const ok = await fetch(`${url}/health/ready`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -34,7 +44,14 @@ test('hangar serve + ls/import/rm with tables and --json; errors exit non-zero w
   const fixtures = await makeFixtures(await tempDir(t));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, HANGAR_HOME: home, MODEL_MANAGEMENT_PORT: String(port), HANGAR_DEMO_MODELS: 'false', LOG_LEVEL: 'info', HANGAR_NVIDIA_SMI: '/nonexistent/nvidia-smi' };
+  const env = {
+    ...process.env,
+    HANGAR_HOME: home,
+    MODEL_MANAGEMENT_PORT: String(port),
+    HANGAR_DEMO_MODELS: 'false',
+    LOG_LEVEL: 'info',
+    HANGAR_NVIDIA_SMI: '/nonexistent/nvidia-smi',
+  };
   const child = spawn(process.execPath, ['bin/hangar.js', 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
@@ -55,7 +72,10 @@ test('hangar serve + ls/import/rm with tables and --json; errors exit non-zero w
   assert.match(lines[1], /^embed\s+1\s+1\s+onnx\s+[\d.]+ KB\s+fp32\s+bert$/);
   assert.match(lines[2], /^org\/llama\s+1\s+1\s+gguf\s+[\d.]+ KB\s+Q8_0\s+llama$/);
   const json = JSON.parse((await hangar(['ls', '--json'], url)).stdout) as { models: Array<{ name: string }> };
-  assert.deepEqual(json.models.map((m) => m.name), ['embed', 'org/llama']);
+  assert.deepEqual(
+    json.models.map((m) => m.name),
+    ['embed', 'org/llama'],
+  );
 
   await hangar(['import', 'org/llama', fixtures.ggufF16], url);
   const promoted = await hangar(['promote', 'org/llama', '2', '--reason', 'f16 is better'], url);
@@ -64,13 +84,16 @@ test('hangar serve + ls/import/rm with tables and --json; errors exit non-zero w
   assert.match((await hangar(['versions', 'org/llama'], url)).stdout, /^2\s+production\s+gguf/m);
   assert.match((await hangar(['rollback', 'org/llama'], url)).stderr, /no previous production version.*HTTP 409/);
   await hangar(['promote', 'org/llama', '1'], url);
-  assert.match((await hangar(['rollback', 'org/llama', '--reason', 'back'], url)).stdout, /Rolled back org\/llama version 2 to production \(was 1\)/);
+  assert.match(
+    (await hangar(['rollback', 'org/llama', '--reason', 'back'], url)).stdout,
+    /Rolled back org\/llama version 2 to production \(was 1\)/,
+  );
   const historyTable = (await hangar(['history', 'org/llama'], url)).stdout;
   assert.match(historyTable, /rollback\s+1\s+2\s+anonymous\s+back/);
   assert.match((await hangar(['compare', 'org/llama', '1', '2'], url)).stdout, /^VERSION\s+METRICS/);
   const topFrame = await hangar(['top', '--once'], url);
   assert.equal(topFrame.code, 0, topFrame.stderr);
-  assert.match(topFrame.stdout, /^Hangar \d\d:\d\d:\d\d  requests 0/);
+  assert.match(topFrame.stdout, /^Hangar \d\d:\d\d:\d\d {2}requests 0/);
   assert.match(topFrame.stdout, /MODEL\s+STATUS\s+DEVICE\s+MEMORY\s+IN-FLIGHT\s+QUEUE\s+P95/);
   const gpuView = await hangar(['gpu'], url);
   assert.equal(gpuView.code, 0);
@@ -106,7 +129,14 @@ test('hangar keys: the first admin key is made --local; keys then work through t
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['bin/hangar.js', 'serve'], {
-    env: { ...process.env, HANGAR_HOME: home, MODEL_MANAGEMENT_PORT: String(port), HANGAR_DEMO_MODELS: 'false', MANAGEMENT_AUTH_ENABLED: 'true', HANGAR_RUNTIME_WARM_SPARES: 'false' },
+    env: {
+      ...process.env,
+      HANGAR_HOME: home,
+      MODEL_MANAGEMENT_PORT: String(port),
+      HANGAR_DEMO_MODELS: 'false',
+      MANAGEMENT_AUTH_ENABLED: 'true',
+      HANGAR_RUNTIME_WARM_SPARES: 'false',
+    },
     stdio: 'ignore',
   });
   t.after(() => child.kill('SIGKILL'));
@@ -132,14 +162,24 @@ test('hangar load, ps, embed, run (streamed) and unload against a server with th
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['bin/hangar.js', 'serve'], {
-    env: { ...process.env, HANGAR_HOME: home, MODEL_MANAGEMENT_PORT: String(port), HANGAR_RUNTIME_WARM_SPARES: 'false', HANGAR_NVIDIA_SMI: '/nonexistent/nvidia-smi', HANGAR_RUNTIME_THREADS: '1' },
+    env: {
+      ...process.env,
+      HANGAR_HOME: home,
+      MODEL_MANAGEMENT_PORT: String(port),
+      HANGAR_RUNTIME_WARM_SPARES: 'false',
+      HANGAR_NVIDIA_SMI: '/nonexistent/nvidia-smi',
+      HANGAR_RUNTIME_THREADS: '1',
+    },
     stdio: 'ignore',
   });
   t.after(() => child.kill('SIGKILL'));
   await waitUntilReady(url, child);
   const loaded = await hangar(['load', 'demo-llama', '--keep-alive', '10m'], url);
   assert.equal(loaded.code, 0, loaded.stderr);
-  assert.match(loaded.stdout, /^Loaded demo-llama version 1 on cpu \(pid \d+, [\d.]+ MB, \d+ ms\); auto: running on CPU because no GPU available/);
+  assert.match(
+    loaded.stdout,
+    /^Loaded demo-llama version 1 on cpu \(pid \d+, [\d.]+ MB, \d+ ms\); auto: running on CPU because no GPU available/,
+  );
   const ps = await hangar(['ps'], url);
   assert.match(ps.stdout, /^demo-llama\s+1\s+loaded\s+cpu\s+[\d.]+ MB\s+\d+\s+0\s+(10 minutes|\d+ seconds)$/m);
   assert.doesNotMatch(ps.stdout, /demo-embed-base/, 'ps lists loaded models only');
@@ -151,7 +191,10 @@ test('hangar load, ps, embed, run (streamed) and unload against a server with th
   assert.equal(generated.code, 0, generated.stderr);
   assert.ok(generated.stdout.endsWith('\n') && generated.stdout.trim().length > 0);
   const streamedJson = await hangar(['run', 'demo-llama', 'Hi', '--max-tokens', '4', '--json'], url);
-  const events = streamedJson.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string });
+  const events = streamedJson.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { type: string });
   assert.equal(events.at(-1)?.type, 'done');
   assert.ok(events.slice(0, -1).every((e) => e.type === 'token'));
   assert.match((await hangar(['run', 'demo-embed-small', 'x'], url)).stderr, /cannot generate.*unsupported_operation, HTTP 400/);

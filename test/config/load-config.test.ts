@@ -67,11 +67,14 @@ test('invalid values are refused with the key, the value and what is allowed', a
     [{ API_RATE_LIMIT: '0' }, /API_RATE_LIMIT .*"0": expected an integer from 1 to 1000000/],
   ];
   for (const [env, message] of cases) {
-    assert.throws(() => loadConfig({ env: { HANGAR_HOME: home, ...env }, cwd: home }), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.match(error.message, message);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ env: { HANGAR_HOME: home, ...env }, cwd: home }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, message);
+        return true;
+      },
+    );
   }
 });
 

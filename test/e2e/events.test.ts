@@ -24,7 +24,10 @@ test('version created, promotion, alias move and model load arrive on /api/v1/ev
   const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
 
   const server = await startTestServer(t, { demoModels: true, env: { HANGAR_NVIDIA_SMI: '/nonexistent' } });
-  const hook = await server.request<{ id: string; secret: string }>('POST', '/api/v1/webhooks', { url: hookUrl, events: ['version.*', 'model.promoted'] });
+  const hook = await server.request<{ id: string; secret: string }>('POST', '/api/v1/webhooks', {
+    url: hookUrl,
+    events: ['version.*', 'model.promoted'],
+  });
   assert.equal(hook.status, 201, hook.text);
 
   const abort = new AbortController();
@@ -42,17 +45,26 @@ test('version created, promotion, alias move and model load arrive on /api/v1/ev
   abort.abort();
   await reading;
 
-  assert.deepEqual(events.map((e) => e.event).filter((type) => ['version.created', 'model.promoted', 'alias.moved', 'model.loaded'].includes(type)), ['version.created', 'model.promoted', 'alias.moved', 'model.loaded']);
+  assert.deepEqual(
+    events.map((e) => e.event).filter((type) => ['version.created', 'model.promoted', 'alias.moved', 'model.loaded'].includes(type)),
+    ['version.created', 'model.promoted', 'alias.moved', 'model.loaded'],
+  );
   const promoted = events.find((e) => e.event === 'model.promoted');
   assert.equal(promoted?.data.model, 'evented');
-  assert.equal((promoted?.data.data as { reason: string }).reason, 'ship it');
+  assert.equal((promoted?.data.data as { reason: string } | undefined)?.reason, 'ship it');
 
-  assert.deepEqual(received.map((r) => r.headers['x-hangar-event']), ['version.created', 'model.promoted']);
+  assert.deepEqual(
+    received.map((r) => r.headers['x-hangar-event']),
+    ['version.created', 'model.promoted'],
+  );
   for (const delivery of received) {
     const expected = `sha256=${createHmac('sha256', hook.body.secret).update(delivery.body).digest('hex')}`;
     assert.equal(delivery.headers['x-hangar-signature'], expected);
   }
-  const listed = await server.request<Array<{ id: string; recent_deliveries?: Array<{ status: string }> }> | { webhooks: unknown[] }>('GET', '/api/v1/webhooks');
+  const listed = await server.request<Array<{ id: string; recent_deliveries?: Array<{ status: string }> }> | { webhooks: unknown[] }>(
+    'GET',
+    '/api/v1/webhooks',
+  );
   assert.equal(listed.status, 200);
   assert.ok(!listed.text.includes(hook.body.secret), 'the secret is not shown again');
 });

@@ -24,8 +24,10 @@ interface MetricsBody {
 
 test('metrics match the traffic exactly; /metrics is valid Prometheus text with the right series', async (t) => {
   const server = await startTestServer(t, { demoModels: true, env: { HANGAR_NVIDIA_SMI: '/nonexistent/nvidia-smi' } });
-  for (let i = 0; i < 12; i++) assert.equal((await server.request('POST', '/api/v1/embeddings', { model: 'demo-embed-small', input: `text ${i}` })).status, 200);
-  for (let i = 0; i < 5; i++) assert.equal((await server.request('POST', '/api/v1/generate', { model: 'demo-embed-small', prompt: 'x' })).status, 400);
+  for (let i = 0; i < 12; i++)
+    assert.equal((await server.request('POST', '/api/v1/embeddings', { model: 'demo-embed-small', input: `text ${i}` })).status, 200);
+  for (let i = 0; i < 5; i++)
+    assert.equal((await server.request('POST', '/api/v1/generate', { model: 'demo-embed-small', prompt: 'x' })).status, 400);
   assert.equal((await server.request('POST', '/api/v1/embeddings', { model: 'no-such-model', input: 'x' })).status, 404);
 
   for (const url of ['/models/metrics', '/api/v1/models/metrics']) {
@@ -50,11 +52,19 @@ test('metrics match the traffic exactly; /metrics is valid Prometheus text with 
   const text = await fetch(`${server.url}/metrics`);
   assert.match(text.headers.get('content-type') ?? '', /text\/plain/);
   const exposition = await text.text();
-  const families = parsePrometheusTextFormat(exposition) as Array<{ name: string; type: string; metrics: Array<{ labels?: Record<string, string>; value?: string; count?: string }> }>;
+  const families = parsePrometheusTextFormat(exposition) as Array<{
+    name: string;
+    type: string;
+    metrics: Array<{ labels?: Record<string, string>; value?: string; count?: string }>;
+  }>;
   const family = (name: string) => families.find((f) => f.name === name);
   const requests = family('hangar_inference_requests_total');
   assert.equal(requests?.type, 'COUNTER');
-  assert.equal(requests?.metrics.find((m) => m.labels?.model === 'demo-embed-small' && m.labels.outcome === 'success' && m.labels.version === '1')?.value, '12');
+  assert.equal(
+    requests?.metrics.find((m) => m.labels?.model === 'demo-embed-small' && m.labels.outcome === 'success' && m.labels.version === '1')
+      ?.value,
+    '12',
+  );
   assert.equal(requests?.metrics.find((m) => m.labels?.outcome === 'unsupported_operation')?.value, '5');
   assert.equal(family('hangar_inference_duration_seconds')?.type, 'HISTOGRAM');
   // The parser keeps no labels on histogram series, so their count is read from the exposition line.
@@ -81,7 +91,15 @@ test('GPU status from a stand-in nvidia-smi with two GPUs (processes mapped to m
   assert.equal(loaded.body.device, 'cpu');
   writeFakeNvidiaSmi(dir, 'two-gpus', loaded.body.pid);
   await pastCache(server);
-  type Gpu = { name: string; memory_total_mb: number; memory_used_mb: number; utilization_percent: number; temperature_c: number; power_w: number; processes: Array<{ pid: number; model: string | null; memory_mb: number }> };
+  type Gpu = {
+    name: string;
+    memory_total_mb: number;
+    memory_used_mb: number;
+    utilization_percent: number;
+    temperature_c: number;
+    power_w: number;
+    processes: Array<{ pid: number; model: string | null; memory_mb: number }>;
+  };
   for (const url of ['/gpu/status', '/api/v1/gpu/status']) {
     const status = await server.request<{ available: boolean; gpus: Record<string, Gpu> }>('GET', url);
     assert.equal(status.body.available, true);
@@ -101,7 +119,10 @@ test('GPU status from a stand-in nvidia-smi with two GPUs (processes mapped to m
   const prom = await (await fetch(`${server.url}/metrics`)).text();
   assert.match(prom, /hangar_gpu_memory_total_bytes\{gpu="1",name="NVIDIA H100 80GB HBM3"\} 85520809984/);
 
-  for (const [mode, reason] of [['driver-error', /couldn't communicate with the NVIDIA driver/], ['no-devices', /No devices were found/]] as const) {
+  for (const [mode, reason] of [
+    ['driver-error', /couldn't communicate with the NVIDIA driver/],
+    ['no-devices', /No devices were found/],
+  ] as const) {
     writeFakeNvidiaSmi(dir, mode);
     await pastCache(server);
     const status = await server.request<{ available: boolean; reason: string; gpus: object }>('GET', '/gpu/status');
@@ -122,22 +143,47 @@ test('hardware profile, optimization status, resources and summary agree with th
   const server = await startTestServer(t, { demoModels: true, env: { HANGAR_NVIDIA_SMI: '/nonexistent/nvidia-smi' } });
   const a = await server.request<{ pid: number }>('POST', '/api/v1/models/demo-embed-small/load');
   const b = await server.request<{ pid: number }>('POST', '/api/v1/models/demo-llama-q8/load');
-  const resources = await server.request<{ server: { pid: number; memory_mb: number }; runners: Array<{ model: string; pid: number; memory_mb: number }>; loaded_models: number; total_model_memory_mb: number }>('GET', '/api/v1/models/resources');
+  const resources = await server.request<{
+    server: { pid: number; memory_mb: number };
+    runners: Array<{ model: string; pid: number; memory_mb: number }>;
+    loaded_models: number;
+    total_model_memory_mb: number;
+  }>('GET', '/api/v1/models/resources');
   assert.equal(resources.body.server.pid, process.pid);
   assert.equal(resources.body.loaded_models, 2);
-  assert.deepEqual(resources.body.runners.map((r) => [r.model, r.pid]).sort(), [['demo-embed-small', a.body.pid], ['demo-llama-q8', b.body.pid]]);
+  assert.deepEqual(resources.body.runners.map((r) => [r.model, r.pid]).sort(), [
+    ['demo-embed-small', a.body.pid],
+    ['demo-llama-q8', b.body.pid],
+  ]);
   assert.ok(Math.abs(resources.body.total_model_memory_mb - resources.body.runners.reduce((s, r) => s + r.memory_mb, 0)) < 0.5);
-  const summary = await server.request<{ models: { total: number; loaded: number; failed: number }; versions: { total: number; available_on_disk: number }; system_status: string }>('GET', '/api/v1/models/summary');
+  const summary = await server.request<{
+    models: { total: number; loaded: number; failed: number };
+    versions: { total: number; available_on_disk: number };
+    system_status: string;
+  }>('GET', '/api/v1/models/summary');
   assert.deepEqual(summary.body.models, { total: 4, loaded: 2, failed: 0, loading: 0 });
   assert.deepEqual(summary.body.versions, { total: 4, available_on_disk: 4, missing_files: 0 });
   assert.equal(summary.body.system_status, 'healthy');
-  const optimization = await server.request<{ devices: Array<{ device: string; models: string[] }>; loaded: Array<{ model: string; pid: number }>; keep_alive_default: string; recommendations: { threads_per_runner: number } }>('GET', '/api/v1/system/optimization/status');
-  assert.deepEqual(optimization.body.devices.map((d) => d.device), ['cpu']);
+  const optimization = await server.request<{
+    devices: Array<{ device: string; models: string[] }>;
+    loaded: Array<{ model: string; pid: number }>;
+    keep_alive_default: string;
+    recommendations: { threads_per_runner: number };
+  }>('GET', '/api/v1/system/optimization/status');
+  assert.deepEqual(
+    optimization.body.devices.map((d) => d.device),
+    ['cpu'],
+  );
   assert.deepEqual(optimization.body.devices[0].models.sort(), ['demo-embed-small', 'demo-llama-q8']);
   assert.deepEqual(optimization.body.loaded.map((l) => l.pid).sort(), [a.body.pid, b.body.pid].sort());
   assert.equal(optimization.body.keep_alive_default, '5m');
   assert.ok(optimization.body.recommendations.threads_per_runner >= 1);
-  const profile = await server.request<{ cpu: { logical_cores: number }; memory: { total_mb: number }; gpu_available: boolean; recommendations: object }>('GET', '/api/v1/system/hardware/profile');
+  const profile = await server.request<{
+    cpu: { logical_cores: number };
+    memory: { total_mb: number };
+    gpu_available: boolean;
+    recommendations: object;
+  }>('GET', '/api/v1/system/hardware/profile');
   assert.ok(profile.body.cpu.logical_cores >= 1);
   assert.ok(profile.body.memory.total_mb > 0);
   assert.equal(profile.body.gpu_available, false);

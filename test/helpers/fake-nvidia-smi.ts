@@ -26,16 +26,23 @@ export function writeFakeNvidiaSmi(dir: string, mode: FakeGpuMode, busyPid = 106
   let appsOut = '';
   let exitCode = 0;
   if (mode === 'two-gpus') {
-    const busy = recordedLine('h100-busy.txt', 'nvidia-smi --query-gpu=index,name,uuid,pci.bus_id,driver_version,memory.total,memory.used,memory.free,utilization.gpu,utilization.memory,temperature.gpu,power.draw,power.limit,clocks.sm,fan.speed,compute_mode --format=csv,noheader,nounits');
+    const busy = recordedLine(
+      'h100-busy.txt',
+      'nvidia-smi --query-gpu=index,name,uuid,pci.bus_id,driver_version,memory.total,memory.used,memory.free,utilization.gpu,utilization.memory,temperature.gpu,power.draw,power.limit,clocks.sm,fan.speed,compute_mode --format=csv,noheader,nounits',
+    );
     const idle = recordedLine('h100-idle.txt', 'nvidia-smi --query-gpu=... --format=csv,noheader,nounits');
     gpuOut = `${ourGpuRow(busy, 0, busy[2])}\n${ourGpuRow(idle, 1, 'GPU-1bbd8076-7aaa-25b7-927d-945e0fc717b4')}\n`;
-    const app = recordedLine('h100-busy.txt', 'nvidia-smi --query-compute-apps=pid,process_name,used_memory,gpu_uuid --format=csv,noheader,nounits');
+    const app = recordedLine(
+      'h100-busy.txt',
+      'nvidia-smi --query-compute-apps=pid,process_name,used_memory,gpu_uuid --format=csv,noheader,nounits',
+    );
     appsOut = `${[String(busyPid), ...app.slice(1)].join(', ')}\n`;
   } else if (mode === 'no-devices') {
     gpuOut = 'No devices were found\n';
     exitCode = 6;
   } else {
-    gpuOut = "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.\n";
+    gpuOut =
+      "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.\n";
     exitCode = 9;
   }
   const script = `#!/bin/sh

@@ -15,7 +15,11 @@ export async function startFixtureHub(t: Pick<TestContext, 'after'>, options: Hu
 }
 
 /** Hangar with HF_ENDPOINT at `hub` and fast retry settings; `env` overrides. */
-export async function startHangarForHub(t: Pick<TestContext, 'after'>, hub: HubServer, env: Record<string, string> = {}): Promise<TestServer> {
+export async function startHangarForHub(
+  t: Pick<TestContext, 'after'>,
+  hub: HubServer,
+  env: Record<string, string> = {},
+): Promise<TestServer> {
   return startTestServer(t, {
     env: {
       HF_ENDPOINT: hub.url,
@@ -31,7 +35,13 @@ export interface JobView {
   status: string;
   model: string;
   variant: string;
-  progress: { bytes_done: number; bytes_total: number; bytes_fetched: number; retries: number; files: Array<{ path: string; sha256: string | null; size_bytes: number; status: string }> };
+  progress: {
+    bytes_done: number;
+    bytes_total: number;
+    bytes_fetched: number;
+    retries: number;
+    files: Array<{ path: string; sha256: string | null; size_bytes: number; status: string }>;
+  };
   result: { model: string; version: number; quantization: string } | null;
   error: { code: string; message: string } | null;
 }

@@ -15,7 +15,12 @@ export interface TestServerOptions {
 
 export interface TestServer extends RunningServer {
   home: string;
-  request: <T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<HttpResult<T>>;
+  request: <T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ) => Promise<HttpResult<T>>;
 }
 
 export interface HttpResult<T> {
@@ -55,7 +60,7 @@ export async function startTestServer(t: Pick<TestContext, 'after'>, options: Te
       return { status: response.status, headers: response.headers, body: undefined as T, text: '' };
     }
     const text = await response.text();
-    let parsed: unknown = undefined;
+    let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {

@@ -65,7 +65,10 @@ test('deleting a loaded model answers 409 model_loaded and deletes nothing; ?for
   const baseValid = await server.request<IntegrityReport>('POST', '/api/v1/models/validate/demo-embed-base');
   assert.equal(baseValid.body.valid, true, baseValid.body.problems?.join('; '));
 
-  const audit = await server.request<{ events: Array<{ action: string; outcome: string }> }>('GET', '/api/v1/audit?target=demo-embed-small');
+  const audit = await server.request<{ events: Array<{ action: string; outcome: string }> }>(
+    'GET',
+    '/api/v1/audit?target=demo-embed-small',
+  );
   assert.ok(audit.body.events.some((e) => e.action === 'model.delete' && e.outcome === 'failure'));
   assert.ok(audit.body.events.some((e) => e.action === 'model.delete' && e.outcome === 'success'));
 });

@@ -21,15 +21,22 @@ function estimate(server: TestServer, query: string) {
 
 /** One request of the kind the model serves, so the runner has run its model once. */
 async function exercise(server: TestServer, name: string, format: string): Promise<void> {
-  const reply = format === 'onnx'
-    ? await server.request('POST', '/api/v1/embeddings', { model: name, input: ['hello world', 'the quick brown fox jumps over the lazy dog'] })
-    : await server.request('POST', '/api/v1/generate', { model: name, prompt: 'hello world', max_tokens: 8, stream: false });
+  const reply =
+    format === 'onnx'
+      ? await server.request('POST', '/api/v1/embeddings', {
+          model: name,
+          input: ['hello world', 'the quick brown fox jumps over the lazy dog'],
+        })
+      : await server.request('POST', '/api/v1/generate', { model: name, prompt: 'hello world', max_tokens: 8, stream: false });
   assert.equal(reply.status, 200, reply.text);
 }
 
 function assertWithin(estimateBytes: number, measuredBytes: number, label: string): void {
   const error = estimateBytes / measuredBytes - 1;
-  assert.ok(Math.abs(error) <= TOLERANCE, `${label}: estimate ${(estimateBytes / MIB).toFixed(1)} MiB vs measured ${(measuredBytes / MIB).toFixed(1)} MiB (${(error * 100).toFixed(1)}%)`);
+  assert.ok(
+    Math.abs(error) <= TOLERANCE,
+    `${label}: estimate ${(estimateBytes / MIB).toFixed(1)} MiB vs measured ${(measuredBytes / MIB).toFixed(1)} MiB (${(error * 100).toFixed(1)}%)`,
+  );
 }
 
 test('every demo model: the estimate is within 15% of the memory its loaded runner is measured at', async (t) => {
@@ -44,7 +51,10 @@ test('every demo model: the estimate is within 15% of the memory its loaded runn
     assert.equal(body.measured_peak_rss_bytes, null);
     assert.equal(body.total_bytes, body.weights_bytes + body.kv_cache_bytes + body.compute_bytes + body.runtime_overhead_bytes);
     assert.match(body.formula, /^weights /);
-    assert.deepEqual(body.devices.map((d) => [d.device, d.fits]), [['cpu', true]]);
+    assert.deepEqual(
+      body.devices.map((d) => [d.device, d.fits]),
+      [['cpu', true]],
+    );
     if (body.format === 'gguf') {
       // The demo llama: 2 layers, 2 KV heads of 16, trained (and loaded) at 512 tokens.
       assert.equal(body.context_size, 512);
@@ -75,7 +85,9 @@ test('fits:false once the RAM budget is below the estimate; context, variant and
   const patched = await server.request('PATCH', '/api/v1/config', { memory: { ram_budget_mb: 100 } });
   assert.equal(patched.status, 200, patched.text);
   const tight = await estimate(server, 'model=demo-llama');
-  assert.deepEqual(tight.body.devices, [{ device: 'cpu', budget_bytes: 100 * MIB, free_bytes: tight.body.devices[0].free_bytes, fits: false }]);
+  assert.deepEqual(tight.body.devices, [
+    { device: 'cpu', budget_bytes: 100 * MIB, free_bytes: tight.body.devices[0].free_bytes, fits: false },
+  ]);
   assert.ok(tight.body.devices[0].free_bytes !== null && tight.body.devices[0].free_bytes <= 100 * MIB);
 
   // context_size: half the context, half the KV cache; over the trained 512 or not a positive integer is a 400.
@@ -111,9 +123,19 @@ test('GPUs are listed for GGUF models with their VRAM budgets; the CPU-only ONNX
   const dir = await tempDir(t);
   const server = await startTestServer(t, { demoModels: true, env: { HANGAR_NVIDIA_SMI: writeFakeNvidiaSmi(dir, 'two-gpus') } });
   const llama = await estimate(server, 'model=demo-llama-q8');
-  assert.deepEqual(llama.body.devices.map((d) => [d.device, d.fits]), [['cpu', true], ['gpu_0', true], ['gpu_1', true]]);
+  assert.deepEqual(
+    llama.body.devices.map((d) => [d.device, d.fits]),
+    [
+      ['cpu', true],
+      ['gpu_0', true],
+      ['gpu_1', true],
+    ],
+  );
   // The recorded H100 (81559 MiB, 4467 MiB used by another process): 90% of the card, as placement allows.
   assert.equal(llama.body.devices[1].budget_bytes, Math.floor(81559 * MIB * 0.9));
   const embed = await estimate(server, 'model=demo-embed-small');
-  assert.deepEqual(embed.body.devices.map((d) => d.device), ['cpu']);
+  assert.deepEqual(
+    embed.body.devices.map((d) => d.device),
+    ['cpu'],
+  );
 });

@@ -37,7 +37,16 @@ interface Job {
 test('SIGKILL mid-download: on restart the job resumes from its partial file and completes', async (t) => {
   const dir = path.join(await tempDir(t, 'restart-repo-'), 'restart-llama');
   fs.mkdirSync(dir, { recursive: true });
-  await writeTinyLlamaGguf(path.join(dir, FILE), { type: 'F32', embeddingLength: 256, blockCount: 2, headCount: 4, headCountKv: 2, feedForwardLength: 512, seed: 9, name: 'restart-llama' });
+  await writeTinyLlamaGguf(path.join(dir, FILE), {
+    type: 'F32',
+    embeddingLength: 256,
+    blockCount: 2,
+    headCount: 4,
+    headCountKv: 2,
+    feedForwardLength: 512,
+    seed: 9,
+    name: 'restart-llama',
+  });
   const size = fs.statSync(path.join(dir, FILE)).size;
   const hub = await startHubServer({ bytesPerSecond: 1_500_000 });
   t.after(() => hub.close());
@@ -46,11 +55,25 @@ test('SIGKILL mid-download: on restart the job resumes from its partial file and
   const home = await tempDir(t, 'hangar-restart-');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const env = { HANGAR_HOME: home, MODEL_MANAGEMENT_PORT: String(port), HANGAR_DEMO_MODELS: 'false', HANGAR_RUNTIME_WARM_SPARES: 'false', HF_ENDPOINT: hub.url, LOG_LEVEL: 'warn', HANGAR_NVIDIA_SMI: '/nonexistent/nvidia-smi' };
+  const env = {
+    HANGAR_HOME: home,
+    MODEL_MANAGEMENT_PORT: String(port),
+    HANGAR_DEMO_MODELS: 'false',
+    HANGAR_RUNTIME_WARM_SPARES: 'false',
+    HF_ENDPOINT: hub.url,
+    LOG_LEVEL: 'warn',
+    HANGAR_NVIDIA_SMI: '/nonexistent/nvidia-smi',
+  };
   const first = serve(env);
   t.after(() => first.kill('SIGKILL'));
   await waitFor(async () => ((await fetch(`${url}/health/ready`)).ok ? true : undefined));
-  const accepted = (await (await fetch(`${url}/api/v1/models/download`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ repo_id: REPO }) })).json()) as { job_id: string };
+  const accepted = (await (
+    await fetch(`${url}/api/v1/models/download`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ repo_id: REPO }),
+    })
+  ).json()) as { job_id: string };
   await waitFor(async () => {
     const job = (await (await fetch(`${url}/api/v1/jobs/${accepted.job_id}`)).json()) as Job;
     return job.progress.bytes_done > size * 0.3 ? job : undefined;
@@ -59,7 +82,10 @@ test('SIGKILL mid-download: on restart the job resumes from its partial file and
   await new Promise((resolve) => first.once('exit', resolve));
   const servedBeforeRestart = hub.bytesServed(REPO, FILE);
   assert.ok(servedBeforeRestart < size, 'killed before the end');
-  assert.ok(fs.readdirSync(path.join(home, 'store', 'downloads')).some((f) => f.endsWith('.partial')), 'the partial file survived');
+  assert.ok(
+    fs.readdirSync(path.join(home, 'store', 'downloads')).some((f) => f.endsWith('.partial')),
+    'the partial file survived',
+  );
 
   hub.setBytesPerSecond(null);
   const second = serve(env);
@@ -71,7 +97,10 @@ test('SIGKILL mid-download: on restart the job resumes from its partial file and
   assert.equal(done.status, 'completed', JSON.stringify(done.error));
   assert.equal(done.result?.version, 1);
   const servedAfter = hub.bytesServed(REPO, FILE) - servedBeforeRestart;
-  assert.ok(servedAfter < size - servedBeforeRestart * 0.5, `resumed: ${servedAfter} bytes after restart of ${size} (${servedBeforeRestart} before)`);
+  assert.ok(
+    servedAfter < size - servedBeforeRestart * 0.5,
+    `resumed: ${servedAfter} bytes after restart of ${size} (${servedBeforeRestart} before)`,
+  );
   assert.deepEqual(fs.readdirSync(path.join(home, 'store', 'downloads')), [], 'nothing left in downloads');
   second.kill('SIGTERM');
   await new Promise((resolve) => second.once('exit', resolve));

@@ -27,7 +27,16 @@ interface InfoBody {
   only_full_precision: boolean;
   notes: string[];
   files: Array<{ path: string; size_bytes: number; sha256: string | null }>;
-  variants: Array<{ id: string; format: string; quantization: string; bits: number; full_precision: boolean; size_bytes: number; default: boolean; files: string[] }>;
+  variants: Array<{
+    id: string;
+    format: string;
+    quantization: string;
+    bits: number;
+    full_precision: boolean;
+    size_bytes: number;
+    default: boolean;
+    files: string[];
+  }>;
 }
 
 function sha256(file: string): string {
@@ -38,7 +47,16 @@ function sha256(file: string): string {
 async function addBigRepo(t: Parameters<typeof tempDir>[0], hub: HubServer): Promise<number> {
   const dir = path.join(await tempDir(t, 'big-repo-'), 'bigger-llama');
   fs.mkdirSync(dir, { recursive: true });
-  await writeTinyLlamaGguf(path.join(dir, BIG_FILE), { type: 'F32', embeddingLength: 256, blockCount: 2, headCount: 4, headCountKv: 2, feedForwardLength: 512, seed: 5, name: 'bigger-llama' });
+  await writeTinyLlamaGguf(path.join(dir, BIG_FILE), {
+    type: 'F32',
+    embeddingLength: 256,
+    blockCount: 2,
+    headCount: 4,
+    headCountKv: 2,
+    feedForwardLength: 512,
+    seed: 5,
+    name: 'bigger-llama',
+  });
   fs.writeFileSync(path.join(dir, 'README.md'), '---\nlicense: mit\n---\n# bigger llama\n');
   await hub.addRepo(await repoFromFolder(BIG_REPO, dir, { license: 'mit' }));
   return fs.statSync(path.join(dir, BIG_FILE)).size;
@@ -66,10 +84,19 @@ test('model info: GGUF repo lists its quantizations, ONNX repo its dtype; unknow
   assert.equal(gguf.body.context_length, 512);
   assert.ok(gguf.body.parameter_count > 100_000);
   assert.equal(gguf.body.license, 'mit');
-  assert.deepEqual(gguf.body.variants.map((v) => v.id), ['F16', 'Q8_0', 'Q4_0']);
-  assert.deepEqual(gguf.body.variants.map((v) => v.bits), [16, 8, 4]);
+  assert.deepEqual(
+    gguf.body.variants.map((v) => v.id),
+    ['F16', 'Q8_0', 'Q4_0'],
+  );
+  assert.deepEqual(
+    gguf.body.variants.map((v) => v.bits),
+    [16, 8, 4],
+  );
   assert.equal(gguf.body.variants.find((v) => v.default)?.id, 'Q8_0');
-  assert.ok(gguf.body.variants[0].size_bytes > gguf.body.variants[1].size_bytes && gguf.body.variants[1].size_bytes > gguf.body.variants[2].size_bytes);
+  assert.ok(
+    gguf.body.variants[0].size_bytes > gguf.body.variants[1].size_bytes &&
+      gguf.body.variants[1].size_bytes > gguf.body.variants[2].size_bytes,
+  );
   assert.equal(gguf.body.only_full_precision, false);
   for (const file of gguf.body.files.filter((f) => f.path.endsWith('.gguf'))) assert.match(file.sha256 ?? '', /^[0-9a-f]{64}$/);
 
@@ -77,7 +104,10 @@ test('model info: GGUF repo lists its quantizations, ONNX repo its dtype; unknow
   assert.equal(onnx.status, 200, onnx.text);
   assert.equal(onnx.body.format, 'onnx');
   assert.equal(onnx.body.architecture, 'bert');
-  assert.deepEqual(onnx.body.variants.map((v) => v.id), ['fp32']);
+  assert.deepEqual(
+    onnx.body.variants.map((v) => v.id),
+    ['fp32'],
+  );
   assert.ok(onnx.body.variants[0].files.includes('config.json') && onnx.body.variants[0].files.includes('tokenizer.json'));
   assert.equal(onnx.body.only_full_precision, true);
   assert.match(onnx.body.notes.join(' '), /does not quantize/);
@@ -85,11 +115,18 @@ test('model info: GGUF repo lists its quantizations, ONNX repo its dtype; unknow
   const missing = await server.request<{ error: { code: string } }>('GET', '/api/v1/models/info/nobody/nothing');
   assert.equal(missing.status, 404);
   assert.equal(missing.body.error.code, 'hub_repo_not_found');
-  const badVariant = await server.request<{ error: { code: string; details: { available: string[] } } }>('POST', '/api/v1/models/download', { repo_id: GGUF_REPO, variant: 'Q2_K' });
+  const badVariant = await server.request<{ error: { code: string; details: { available: string[] } } }>(
+    'POST',
+    '/api/v1/models/download',
+    { repo_id: GGUF_REPO, variant: 'Q2_K' },
+  );
   assert.equal(badVariant.status, 400);
   assert.equal(badVariant.body.error.code, 'unknown_variant');
   assert.deepEqual(badVariant.body.error.details.available, ['F16', 'Q8_0', 'Q4_0']);
-  const onlyFull = await server.request<{ error: { message: string } }>('POST', '/api/v1/models/download', { repo_id: BERT_REPO, variant: 'q4' });
+  const onlyFull = await server.request<{ error: { message: string } }>('POST', '/api/v1/models/download', {
+    repo_id: BERT_REPO,
+    variant: 'q4',
+  });
   assert.equal(onlyFull.status, 400);
   assert.match(onlyFull.body.error.message, /full-precision weights only/);
   const badRepo = await server.request('POST', '/api/v1/models/download', { repo_id: '../etc' });
@@ -108,12 +145,24 @@ test('pull a GGUF quantization and an ONNX repo: events stream, versions record 
   assert.ok(events.some((e) => e.event === 'download_progress'));
   const last = events.at(-1)?.data as { job: JobView };
   assert.equal(last.job.progress.bytes_done, last.job.progress.bytes_total);
-  assert.deepEqual(job.result && { model: job.result.model, version: job.result.version, quantization: job.result.quantization }, { model: 'tiny-llama', version: 1, quantization: 'Q4_0' });
+  assert.deepEqual(job.result && { model: job.result.model, version: job.result.version, quantization: job.result.quantization }, {
+    model: 'tiny-llama',
+    version: 1,
+    quantization: 'Q4_0',
+  });
 
-  const detail = await server.request<{ versions: Array<{ quantization: string; source: Record<string, unknown>; manifest?: unknown }> }>('GET', '/api/v1/models/tiny-llama');
+  const detail = await server.request<{ versions: Array<{ quantization: string; source: Record<string, unknown>; manifest?: unknown }> }>(
+    'GET',
+    '/api/v1/models/tiny-llama',
+  );
   assert.equal(detail.body.versions[0].quantization, 'Q4_0');
   assert.deepEqual(
-    { kind: detail.body.versions[0].source.kind, repo: detail.body.versions[0].source.repo_id, commit: detail.body.versions[0].source.commit_sha, variant: detail.body.versions[0].source.variant },
+    {
+      kind: detail.body.versions[0].source.kind,
+      repo: detail.body.versions[0].source.repo_id,
+      commit: detail.body.versions[0].source.commit_sha,
+      variant: detail.body.versions[0].source.variant,
+    },
     { kind: 'hub', repo: GGUF_REPO, commit: info.commit_sha, variant: 'Q4_0' },
   );
   const hubSha = info.files.find((f) => f.path === 'tiny-llama.Q4_0.gguf')?.sha256 as string;
@@ -122,12 +171,19 @@ test('pull a GGUF quantization and an ONNX repo: events stream, versions record 
 
   const load = await server.request('POST', '/api/v1/models/tiny-llama/load', {});
   assert.equal(load.status, 200, load.text);
-  const gen = await server.request<{ text: string; usage: { completion_tokens: number } }>('POST', '/api/v1/generate', { model: 'tiny-llama', prompt: 'hello', max_tokens: 4 });
+  const gen = await server.request<{ text: string; usage: { completion_tokens: number } }>('POST', '/api/v1/generate', {
+    model: 'tiny-llama',
+    prompt: 'hello',
+    max_tokens: 4,
+  });
   assert.equal(gen.status, 200, gen.text);
 
   const onnxJob = await followJob(server, await download(server, { repo_id: BERT_REPO }));
   assert.equal(onnxJob.job.status, 'completed', JSON.stringify(onnxJob.job.error));
-  const embed = await server.request<{ embeddings: number[][] }>('POST', '/api/v1/embeddings', { model: BERT_REPO, input: ['hello world', 'hangar'] });
+  const embed = await server.request<{ embeddings: number[][] }>('POST', '/api/v1/embeddings', {
+    model: BERT_REPO,
+    input: ['hello world', 'hangar'],
+  });
   assert.equal(embed.status, 200, embed.text);
   assert.equal(embed.body.embeddings[0].length, 32);
 
@@ -155,10 +211,14 @@ test('connections dropped at random offsets, with parallel parts: every job resu
     const thisTrial = hub.bytesServed(BIG_REPO, BIG_FILE) - served;
     served += thisTrial;
     assert.ok(thisTrial >= size, 'the whole file was served');
-    assert.ok(thisTrial <= size + drops * 256 * 1024, `trial ${trial}: served ${thisTrial} bytes for a ${size}-byte file with ${drops} drops`);
+    assert.ok(
+      thisTrial <= size + drops * 256 * 1024,
+      `trial ${trial}: served ${thisTrial} bytes for a ${size}-byte file with ${drops} drops`,
+    );
     assert.ok(job.progress.retries >= 1, 'drops were retried');
   }
-  const sha = (await server.request<InfoBody>('GET', `/api/v1/models/info/${BIG_REPO}`)).body.files.find((f) => f.path === BIG_FILE)?.sha256 as string;
+  const sha = (await server.request<InfoBody>('GET', `/api/v1/models/info/${BIG_REPO}`)).body.files.find((f) => f.path === BIG_FILE)
+    ?.sha256 as string;
   assert.equal(sha256(path.join(server.home, 'store', 'blobs', 'sha256', sha)), sha);
   assertStoreConsistent(server);
 });
@@ -167,7 +227,8 @@ test('a stalled connection is dropped and resumed; 429 with Retry-After and 500s
   const hub = await startFixtureHub(t);
   const server = await startHangarForHub(t, hub, { HANGAR_DOWNLOAD_STALL_TIMEOUT_MS: '300' });
   const file = 'tiny-llama.F16.gguf';
-  const size = (await server.request<InfoBody>('GET', `/api/v1/models/info/${GGUF_REPO}`)).body.files.find((f) => f.path === file)?.size_bytes as number;
+  const size = (await server.request<InfoBody>('GET', `/api/v1/models/info/${GGUF_REPO}`)).body.files.find((f) => f.path === file)
+    ?.size_bytes as number;
 
   hub.addFault({ repo: GGUF_REPO, path: file, kind: 'stall', atOffset: Math.floor(size / 2) });
   const stalled = await followJob(server, await download(server, { repo_id: GGUF_REPO, variant: 'F16', name: 'stalled' }));
@@ -176,13 +237,19 @@ test('a stalled connection is dropped and resumed; 429 with Retry-After and 500s
 
   hub.addFault({ repo: GGUF_REPO, path: file, kind: 'status', status: 429, retryAfterSeconds: 0, times: 2 });
   hub.addFault({ repo: GGUF_REPO, path: file, kind: 'status', status: 500, times: 2 });
-  const limited = await followJob(server, await download(server, { repo_id: GGUF_REPO, variant: 'F16', name: 'limited', force_redownload: true }));
+  const limited = await followJob(
+    server,
+    await download(server, { repo_id: GGUF_REPO, variant: 'F16', name: 'limited', force_redownload: true }),
+  );
   assert.equal(limited.job.status, 'completed', JSON.stringify(limited.job.error));
   assert.ok(limited.job.progress.retries >= 3);
 
   const before = hub.bytesServed(GGUF_REPO, file);
   hub.addFault({ repo: GGUF_REPO, path: file, kind: 'corrupt', atOffset: 1000 });
-  const corrupt = await followJob(server, await download(server, { repo_id: GGUF_REPO, variant: 'F16', name: 'corrupt', force_redownload: true }));
+  const corrupt = await followJob(
+    server,
+    await download(server, { repo_id: GGUF_REPO, variant: 'F16', name: 'corrupt', force_redownload: true }),
+  );
   assert.equal(corrupt.job.status, 'completed', JSON.stringify(corrupt.job.error));
   assert.equal(hub.bytesServed(GGUF_REPO, file) - before, 2 * size, 'the bad copy was thrown away and the file fetched again');
   assertStoreConsistent(server);
@@ -224,11 +291,17 @@ test('cancel deletes partial files; pause keeps them and resume continues; ident
   const paused = await download(server, { repo_id: BIG_REPO, name: 'pause-me' });
   await waitUntil(async () => (await server.request<JobView>('GET', `/api/v1/jobs/${paused}`)).body.progress.bytes_done > 500_000);
   assert.equal((await server.request<JobView>('POST', `/api/v1/jobs/${paused}/pause`)).body.status, 'paused');
-  assert.ok(fs.readdirSync(downloads).some((f) => f.endsWith('.partial')), 'the partial file stays');
+  assert.ok(
+    fs.readdirSync(downloads).some((f) => f.endsWith('.partial')),
+    'the partial file stays',
+  );
   const servedBefore = hub.bytesServed(BIG_REPO, BIG_FILE);
   hub.setBytesPerSecond(null);
   // Asking again for the same download resumes the paused job instead of starting another.
-  const again = await server.request<{ job_id: string; deduplicated: boolean }>('POST', '/api/v1/models/download', { repo_id: BIG_REPO, name: 'pause-me' });
+  const again = await server.request<{ job_id: string; deduplicated: boolean }>('POST', '/api/v1/models/download', {
+    repo_id: BIG_REPO,
+    name: 'pause-me',
+  });
   assert.equal(again.body.job_id, paused);
   assert.equal(again.body.deduplicated, true);
   const resumed = await waitForJob(server, paused, ['completed', 'failed']);
@@ -249,7 +322,7 @@ test('cancel deletes partial files; pause keeps them and resume continues; ident
   for (const id of [paused, a]) {
     const progress = messages.filter((m) => m.job_id === id && m.type === 'download_progress');
     assert.ok(progress.length >= 2, 'progress messages arrived');
-    const spanS = Math.max(1, (progress.at(-1)!.at - progress[0].at) / 1000);
+    const spanS = Math.max(1, (progress[progress.length - 1].at - progress[0].at) / 1000);
     assert.ok(progress.length / spanS <= 12, `${progress.length} messages in ${spanS}s`);
   }
   assert.ok(messages.some((m) => m.job_id === cancelled && m.type === 'download_cancelled'));

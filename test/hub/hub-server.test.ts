@@ -5,7 +5,15 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  downloadFile, fileDownloadInfo, fileExists, listFiles, modelInfo, pathsInfo, snapshotDownload, HubApiError, type ListFileEntry,
+  downloadFile,
+  fileDownloadInfo,
+  fileExists,
+  listFiles,
+  modelInfo,
+  pathsInfo,
+  snapshotDownload,
+  HubApiError,
+  type ListFileEntry,
 } from '@huggingface/hub';
 import { startHubServer, type HubServer, type HubRepoSpec } from '../../scripts/lib/hub-server.ts';
 import { FIXTURE_BERT_REPO, FIXTURE_GGUF_REPO, makeHubFixtureRepos } from '../../scripts/lib/hub-repos.ts';
@@ -51,10 +59,21 @@ test('local hub server', async (t: TestContext) => {
   await hub.addRepo(llama);
   const secret = Buffer.from('top secret weights');
   await hub.addRepo({ id: 'acme/secret', private: true, files: [{ path: 'weights.bin', content: secret }] });
-  await hub.addRepo({ id: 'acme/gated', gated: true, license: 'other', files: [{ path: 'model.gguf', content: Buffer.from('GGUF-not-really') }] });
+  await hub.addRepo({
+    id: 'acme/gated',
+    gated: true,
+    license: 'other',
+    files: [{ path: 'model.gguf', content: Buffer.from('GGUF-not-really') }],
+  });
   const big = Buffer.alloc(200_000);
   for (let i = 0; i < big.length; i++) big[i] = (i * 31 + (i >> 8)) & 0xff;
-  await hub.addRepo({ id: 'acme/big', files: [{ path: 'data.bin', content: big }, { path: 'notes.txt', content: Buffer.from('hello') }] });
+  await hub.addRepo({
+    id: 'acme/big',
+    files: [
+      { path: 'data.bin', content: big },
+      { path: 'notes.txt', content: Buffer.from('hello') },
+    ],
+  });
   const hubUrl = hub.url;
   const F16 = 'tiny-llama.F16.gguf';
   const f16 = await bytesOf(llama, F16);
@@ -65,14 +84,27 @@ test('local hub server', async (t: TestContext) => {
     assert.equal(await other.addRepo(bert), bertSha, 'same files, same commit sha');
     await other.close();
     const again = await makeHubFixtureRepos(path.join(dir, 'fixtures'));
-    assert.deepEqual(again.map((s) => s.files.map((f) => f.path)), specs.map((s) => s.files.map((f) => f.path)));
-    assert.deepEqual(llama.files.map((f) => f.path).filter((p) => p.endsWith('.gguf')).sort(), ['tiny-llama.F16.gguf', 'tiny-llama.Q4_0.gguf', 'tiny-llama.Q8_0.gguf']);
+    assert.deepEqual(
+      again.map((s) => s.files.map((f) => f.path)),
+      specs.map((s) => s.files.map((f) => f.path)),
+    );
+    assert.deepEqual(
+      llama.files
+        .map((f) => f.path)
+        .filter((p) => p.endsWith('.gguf'))
+        .sort(),
+      ['tiny-llama.F16.gguf', 'tiny-llama.Q4_0.gguf', 'tiny-llama.Q8_0.gguf'],
+    );
     assert.ok(bert.files.some((f) => f.path === 'onnx/model.onnx') && bert.files.some((f) => f.path === 'tokenizer.json'));
     assert.ok(f16.length < 4 * 1024 * 1024 && f16.subarray(0, 4).toString() === 'GGUF');
   });
 
   await t.test('modelInfo through @huggingface/hub, and the raw model-info shapes', async () => {
-    const info = await modelInfo({ name: FIXTURE_BERT_REPO, hubUrl, additionalFields: ['sha', 'tags', 'library_name', 'cardData', 'filePaths', 'config'] });
+    const info = await modelInfo({
+      name: FIXTURE_BERT_REPO,
+      hubUrl,
+      additionalFields: ['sha', 'tags', 'library_name', 'cardData', 'filePaths', 'config'],
+    });
     assert.equal(info.name, FIXTURE_BERT_REPO);
     assert.equal(info.task, 'feature-extraction');
     assert.equal(info.private, false);
@@ -85,13 +117,34 @@ test('local hub server', async (t: TestContext) => {
     assert.ok(info.updatedAt instanceof Date && !Number.isNaN(info.updatedAt.getTime()));
     assert.match(info.id, /^[0-9a-f]{24}$/);
 
-    const expanded = (await (await fetch(`${hubUrl}/api/models/${FIXTURE_BERT_REPO}/revision/main?expand[]=sha&expand[]=likes`)).json()) as Record<string, unknown>;
+    const expanded = (await (
+      await fetch(`${hubUrl}/api/models/${FIXTURE_BERT_REPO}/revision/main?expand[]=sha&expand[]=likes`)
+    ).json()) as Record<string, unknown>;
     assert.deepEqual(Object.keys(expanded), ['_id', 'id', 'sha', 'likes']);
     const full = (await (await fetch(`${hubUrl}/api/models/${FIXTURE_GGUF_REPO}`)).json()) as Record<string, unknown>;
-    for (const key of ['_id', 'id', 'modelId', 'author', 'sha', 'lastModified', 'createdAt', 'private', 'gated', 'disabled', 'downloads', 'likes', 'tags', 'siblings']) {
+    for (const key of [
+      '_id',
+      'id',
+      'modelId',
+      'author',
+      'sha',
+      'lastModified',
+      'createdAt',
+      'private',
+      'gated',
+      'disabled',
+      'downloads',
+      'likes',
+      'tags',
+      'siblings',
+    ]) {
       assert.ok(key in full, key);
     }
-    assert.deepEqual(full.gguf && typeof full.gguf === 'object' ? Object.keys(full.gguf).slice(0, 3) : [], ['total', 'architecture', 'context_length']);
+    assert.deepEqual(full.gguf && typeof full.gguf === 'object' ? Object.keys(full.gguf).slice(0, 3) : [], [
+      'total',
+      'architecture',
+      'context_length',
+    ]);
     assert.equal((full.gguf as { architecture: string }).architecture, 'llama');
     const bad = await fetch(`${hubUrl}/api/models/${FIXTURE_GGUF_REPO}?expand=nonsense`);
     assert.equal(bad.status, 400);
@@ -142,7 +195,13 @@ test('local hub server', async (t: TestContext) => {
     assert.equal(await cfg?.text(), (await bytesOf(bert, 'config.json')).toString());
     assert.equal(await fileDownloadInfo({ repo: FIXTURE_BERT_REPO, path: 'nope.json', hubUrl }), null);
     const paths = await pathsInfo({ repo: FIXTURE_BERT_REPO, paths: ['config.json', 'onnx', 'missing'], hubUrl, expand: true });
-    assert.deepEqual(paths.map((p) => [p.path, p.type]), [['config.json', 'file'], ['onnx', 'directory']]);
+    assert.deepEqual(
+      paths.map((p) => [p.path, p.type]),
+      [
+        ['config.json', 'file'],
+        ['onnx', 'directory'],
+      ],
+    );
     assert.equal(paths[0].lastCommit?.id, bertSha);
     assert.equal(await fileExists({ repo: FIXTURE_BERT_REPO, path: 'vocab.txt', hubUrl }), true);
     assert.equal(await fileExists({ repo: FIXTURE_BERT_REPO, path: 'nope', hubUrl }), false);

@@ -9,13 +9,22 @@ import { DIALECTS, databaseUrlFor } from '../helpers/databases.ts';
 import { catalogUnderTest } from '../helpers/catalog.ts';
 import { makeFixtures } from '../helpers/fixtures.ts';
 import { tempDir } from '../helpers/temp.ts';
-import { assertLoadable, badFilesOf, lastIntegrityReport, repairVersion, validateVersion, type BadFile, type VersionRepairer } from '../../src/hub/integrity.ts';
+import {
+  assertLoadable,
+  badFilesOf,
+  lastIntegrityReport,
+  repairVersion,
+  validateVersion,
+  type BadFile,
+  type VersionRepairer,
+} from '../../src/hub/integrity.ts';
 import { onnxExternalDataLocations } from '../../src/store/onnx-initializers.ts';
 import type { BlobStore } from '../../src/store/blob-store.ts';
 import type { ResolvedVersion } from '../../src/registry/catalog.ts';
 import type { IntegrityReport } from '../../src/schemas/integrity.ts';
 import type { VersionInfo } from '../../src/schemas/models.ts';
-import { HangarError } from '../../src/errors.ts';
+import type { HangarError } from '../../src/errors.ts';
+import { httpStatus } from '../../src/http/error-status.ts';
 
 interface ErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
@@ -24,7 +33,11 @@ interface ErrorBody {
 const NO_GPU = { HANGAR_NVIDIA_SMI: '/nonexistent/nvidia-smi', HANGAR_RUNTIME_THREADS: '1' };
 const SYSTEM = { actor: 'test' };
 
-async function manifestFile(server: TestServer, model: string, filePath: string): Promise<{ sha256: string; size_bytes: number; blob: string }> {
+async function manifestFile(
+  server: TestServer,
+  model: string,
+  filePath: string,
+): Promise<{ sha256: string; size_bytes: number; blob: string }> {
   const detail = await server.request<{ versions: VersionInfo[] }>('GET', `/api/v1/models/${model}`);
   const file = detail.body.versions[0].manifest.files.find((f) => f.path === filePath);
   assert.ok(file, `${model} has ${filePath}`);
@@ -73,12 +86,26 @@ for (const dialect of DIALECTS) {
       assert.equal(file.sha256, file.expected_sha256);
       assert.equal(file.size_bytes, file.expected_size_bytes);
     }
-    assert.deepEqual(onnx.body.required.map((r) => [r.requirement, r.ok]), [['config.json', true], ['tokenizer', true], ['entry model file', true]]);
+    assert.deepEqual(
+      onnx.body.required.map((r) => [r.requirement, r.ok]),
+      [
+        ['config.json', true],
+        ['tokenizer', true],
+        ['entry model file', true],
+      ],
+    );
 
     const ggufReport = await validate(server, 'demo-llama:1');
     assert.equal(ggufReport.status, 200);
     assert.equal(ggufReport.body.valid, true, ggufReport.body.problems.join('; '));
-    assert.deepEqual(ggufReport.body.required.map((r) => [r.requirement, r.ok]), [['entry model file', true], ['gguf header', true], ['gguf tensor data', true]]);
+    assert.deepEqual(
+      ggufReport.body.required.map((r) => [r.requirement, r.ok]),
+      [
+        ['entry model file', true],
+        ['gguf header', true],
+        ['gguf tensor data', true],
+      ],
+    );
     const stored = await server.request<IntegrityReport>('GET', '/api/v1/models/demo-llama/integrity');
     assert.equal(stored.status, 200);
     assert.equal(stored.body.valid, true);
@@ -99,20 +126,26 @@ for (const dialect of DIALECTS) {
       { present: true, size: model.size_bytes, match: false },
     );
     assert.ok(broken.body.files.filter((f) => f.path !== 'onnx/model.onnx').every((f) => f.sha256_match === true));
-    assert.ok(broken.body.problems.some((p) => p.startsWith('onnx/model.onnx: sha256')), broken.body.problems.join('; '));
+    assert.ok(
+      broken.body.problems.some((p) => p.startsWith('onnx/model.onnx: sha256')),
+      broken.body.problems.join('; '),
+    );
 
     const notRepairable = await validate(server, 'demo-embed-small', '?repair=true');
     assert.equal(notRepairable.status, 409);
     assert.equal(notRepairable.body.error.code, 'not_repairable');
     const details = notRepairable.body.error.details as { reasons: string[]; validation: IntegrityReport };
-    assert.ok(details.reasons.some((r) => /not downloaded from a hub/.test(r)), details.reasons.join('; '));
+    assert.ok(
+      details.reasons.some((r) => /not downloaded from a hub/.test(r)),
+      details.reasons.join('; '),
+    );
     assert.equal(details.validation.valid, false);
 
     // The size is right, so only the stored verdict stops the load.
     const refused = await server.request<ErrorBody>('POST', '/api/v1/models/demo-embed-small/load');
     assert.equal(refused.status, 409, refused.text);
     assert.equal(refused.body.error.code, 'integrity_failed');
-    assert.ok((refused.body.error.details?.problems as string[]).some((p) => p.includes('onnx/model.onnx')));
+    assert.ok((refused.body.error.details?.problems as string[] | undefined)?.some((p) => p.includes('onnx/model.onnx')));
 
     // A new server on the same data: the verdict was stored.
     await server.close();
@@ -153,7 +186,12 @@ test('truncated and deleted blobs are found: the load-time check refuses them an
   assert.equal(truncated.body.valid, false);
   const truncatedFile = truncated.body.files.find((f) => f.path === 'onnx/model.onnx');
   assert.equal(truncatedFile?.sha256_match, false);
-  assert.ok(truncated.body.problems.some((p) => p.startsWith(`onnx/model.onnx: ${truncatedFile?.size_bytes} bytes, expected ${onnxModel.size_bytes}`)), truncated.body.problems.join('; '));
+  assert.ok(
+    truncated.body.problems.some((p) =>
+      p.startsWith(`onnx/model.onnx: ${truncatedFile?.size_bytes} bytes, expected ${onnxModel.size_bytes}`),
+    ),
+    truncated.body.problems.join('; '),
+  );
   assert.equal(truncated.body.required.find((r) => r.requirement === 'entry model file')?.ok, false);
 
   const q8 = await manifestFile(server, 'demo-llama-q8', 'demo-llama-q8.gguf');
@@ -179,7 +217,10 @@ test('truncated and deleted blobs are found: the load-time check refuses them an
   assert.equal(cut.body.required.find((r) => r.requirement === 'gguf header')?.ok, true);
   const tensorData = cut.body.required.find((r) => r.requirement === 'gguf tensor data');
   assert.equal(tensorData?.ok, false);
-  assert.match(tensorData?.detail ?? '', new RegExp(`truncated: the tensors need ${f16.size_bytes} bytes .* the file has ${f16.size_bytes - 64}`));
+  assert.match(
+    tensorData?.detail ?? '',
+    new RegExp(`truncated: the tensors need ${f16.size_bytes} bytes .* the file has ${f16.size_bytes - 64}`),
+  );
   assert.ok(cut.body.problems.some((p) => p.startsWith('gguf tensor data: truncated')));
   const llamaLoad = await server.request<ErrorBody>('POST', '/api/v1/models/demo-llama/load');
   assert.equal(llamaLoad.status, 409);
@@ -205,7 +246,10 @@ function fakeRepairer(store: BlobStore, originals: Map<string, string>, calls: B
 test('repair=true over HTTP: a hub version is re-fetched through ctx.repairer; without one it is not repairable', async (t) => {
   const server = await startTestServer(t, { env: NO_GPU });
   const fixtures = await makeFixtures(await tempDir(t));
-  await server.ctx.catalog.importVersion({ name: 'org/hub-llama', path: fixtures.ggufQ8, source: { kind: 'hub', repo_id: 'org/hub-llama', revision: 'main' } }, SYSTEM);
+  await server.ctx.catalog.importVersion(
+    { name: 'org/hub-llama', path: fixtures.ggufQ8, source: { kind: 'hub', repo_id: 'org/hub-llama', revision: 'main' } },
+    SYSTEM,
+  );
   const file = await manifestFile(server, 'org/hub-llama', 'llama-q8.gguf');
   await flipByte(file.blob, 100);
 
@@ -214,7 +258,7 @@ test('repair=true over HTTP: a hub version is re-fetched through ctx.repairer; w
   const noRepairer = await validate(server, 'org/hub-llama', '?repair=true');
   assert.equal(noRepairer.status, 409);
   assert.equal(noRepairer.body.error.code, 'not_repairable');
-  assert.ok((noRepairer.body.error.details?.reasons as string[]).some((r) => /no hub downloader/.test(r)));
+  assert.ok((noRepairer.body.error.details?.reasons as string[] | undefined)?.some((r) => /no hub downloader/.test(r)));
 
   const calls: BadFile[][] = [];
   server.ctx.repairer = fakeRepairer(server.ctx.store, new Map([['llama-q8.gguf', fixtures.ggufQ8]]), calls);
@@ -238,10 +282,21 @@ for (const dialect of DIALECTS) {
     const c = await catalogUnderTest(t, dialect);
     if (!c) return;
     const deps = { db: c.db, store: c.store };
-    await c.catalog.importVersion({ name: 'hub-embed', path: c.fixtures.onnxFolder, source: { kind: 'hub', repo_id: 'org/embed', revision: 'abc' } }, SYSTEM);
+    await c.catalog.importVersion(
+      { name: 'hub-embed', path: c.fixtures.onnxFolder, source: { kind: 'hub', repo_id: 'org/embed', revision: 'abc' } },
+      SYSTEM,
+    );
     const resolved = await c.catalog.resolve('hub-embed');
-    const originals = new Map(['config.json', 'onnx/model.onnx', 'tokenizer.json', 'vocab.txt'].map((p) => [p, path.join(c.fixtures.onnxFolder, ...p.split('/'))]));
-    const fileOf = async (p: string) => (await c.db.selectFrom('version_files').selectAll().where('version_id', '=', resolved.version.id).where('path', '=', p).executeTakeFirstOrThrow());
+    const originals = new Map(
+      ['config.json', 'onnx/model.onnx', 'tokenizer.json', 'vocab.txt'].map((p) => [p, path.join(c.fixtures.onnxFolder, ...p.split('/'))]),
+    );
+    const fileOf = async (p: string) =>
+      await c.db
+        .selectFrom('version_files')
+        .selectAll()
+        .where('version_id', '=', resolved.version.id)
+        .where('path', '=', p)
+        .executeTakeFirstOrThrow();
 
     assert.equal((await validateVersion(deps, resolved)).valid, true);
     const model = await fileOf('onnx/model.onnx');
@@ -250,7 +305,10 @@ for (const dialect of DIALECTS) {
     await fsp.rm(c.store.blobPath(tokenizer.sha256));
     const broken = await validateVersion(deps, resolved);
     assert.equal(broken.valid, false);
-    assert.deepEqual(badFilesOf(broken).map((f) => f.path), ['onnx/model.onnx', 'tokenizer.json']);
+    assert.deepEqual(
+      badFilesOf(broken).map((f) => f.path),
+      ['onnx/model.onnx', 'tokenizer.json'],
+    );
     assert.equal(broken.required.find((r) => r.requirement === 'tokenizer')?.ok, false);
     await assert.rejects(assertLoadable(deps, resolved), (e: HangarError) => e.code === 'integrity_failed');
 
@@ -258,10 +316,17 @@ for (const dialect of DIALECTS) {
     const fixed = await repairVersion(deps, resolved, broken, fakeRepairer(c.store, originals, calls), SYSTEM);
     assert.equal(fixed.valid, true, fixed.problems.join('; '));
     assert.deepEqual(fixed.repair, { job_id: 'job-repair-1', repaired: ['onnx/model.onnx', 'tokenizer.json'] });
-    assert.deepEqual(calls.map((files) => files.map((f) => f.path)), [['onnx/model.onnx', 'tokenizer.json']]);
+    assert.deepEqual(
+      calls.map((files) => files.map((f) => f.path)),
+      [['onnx/model.onnx', 'tokenizer.json']],
+    );
     assert.equal((await lastIntegrityReport(c.db, resolved.version.id))?.valid, true);
     await assertLoadable(deps, resolved);
-    assert.deepEqual((await fsp.readdir(path.join(c.store.root, 'tmp'))).filter((n) => n.endsWith('.corrupt')), [], 'quarantined blobs are removed');
+    assert.deepEqual(
+      (await fsp.readdir(path.join(c.store.root, 'tmp'))).filter((n) => n.endsWith('.corrupt')),
+      [],
+      'quarantined blobs are removed',
+    );
 
     // A broken snapshot link over an intact blob is rebuilt here, with no hub needed.
     await fsp.rm(path.join(c.store.snapshotDir(resolved.model.id, resolved.version.version), 'config.json'));
@@ -275,20 +340,31 @@ for (const dialect of DIALECTS) {
     // A locally imported version cannot be fetched again: refused, nothing touched.
     await c.catalog.importVersion({ name: 'local-llama', path: c.fixtures.ggufF16 }, SYSTEM);
     const local = await c.catalog.resolve('local-llama');
-    const localFile = await c.db.selectFrom('version_files').selectAll().where('version_id', '=', local.version.id).executeTakeFirstOrThrow();
+    const localFile = await c.db
+      .selectFrom('version_files')
+      .selectAll()
+      .where('version_id', '=', local.version.id)
+      .executeTakeFirstOrThrow();
     await flipByte(c.store.blobPath(localFile.sha256), 500);
     const localReport = await validateVersion(deps, local);
     const localCalls: BadFile[][] = [];
-    await assert.rejects(repairVersion(deps, local, localReport, fakeRepairer(c.store, new Map(), localCalls), SYSTEM), (e: HangarError) => e.code === 'not_repairable' && e.statusCode === 409);
+    await assert.rejects(
+      repairVersion(deps, local, localReport, fakeRepairer(c.store, new Map(), localCalls), SYSTEM),
+      (e: HangarError) => e.code === 'not_repairable' && httpStatus(e) === 409,
+    );
     assert.deepEqual(localCalls, []);
     assert.ok(fs.existsSync(c.store.blobPath(localFile.sha256)));
 
     // The load-time check alone (no validation before): a truncated file is refused and the finding stored.
     await c.catalog.importVersion({ name: 'quick-llama', path: c.fixtures.ggufQ8 }, SYSTEM);
     const quick = await c.catalog.resolve('quick-llama');
-    const quickFile = await c.db.selectFrom('version_files').selectAll().where('version_id', '=', quick.version.id).executeTakeFirstOrThrow();
+    const quickFile = await c.db
+      .selectFrom('version_files')
+      .selectAll()
+      .where('version_id', '=', quick.version.id)
+      .executeTakeFirstOrThrow();
     await truncateBy(c.store.blobPath(quickFile.sha256), 10);
-    await assert.rejects(assertLoadable(deps, quick), (e: HangarError) => e.code === 'integrity_failed' && e.statusCode === 409);
+    await assert.rejects(assertLoadable(deps, quick), (e: HangarError) => e.code === 'integrity_failed' && httpStatus(e) === 409);
     const quickReport = await lastIntegrityReport(c.db, quick.version.id);
     assert.deepEqual([quickReport?.check, quickReport?.valid], ['quick', false]);
   });

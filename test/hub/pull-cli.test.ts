@@ -17,12 +17,24 @@ test('hangar pull shows each file, Ctrl-C pauses, pulling again resumes and fini
   const hub = await startFixtureHub(t);
   const dir = path.join(await tempDir(t, 'pull-repo-'), 'pull-llama');
   fs.mkdirSync(dir, { recursive: true });
-  await writeTinyLlamaGguf(path.join(dir, 'pull-llama.F32.gguf'), { type: 'F32', embeddingLength: 256, blockCount: 2, headCount: 4, headCountKv: 2, feedForwardLength: 512, seed: 3 });
+  await writeTinyLlamaGguf(path.join(dir, 'pull-llama.F32.gguf'), {
+    type: 'F32',
+    embeddingLength: 256,
+    blockCount: 2,
+    headCount: 4,
+    headCountKv: 2,
+    feedForwardLength: 512,
+    seed: 3,
+  });
   await hub.addRepo(await repoFromFolder(REPO, dir, { license: 'mit' }));
   const server = await startHangarForHub(t, hub);
   const env = { ...process.env, HANGAR_URL: server.url };
 
-  const quick = await run(process.execPath, ['bin/hangar.js', 'pull', 'hangar-test/tiny-llama-gguf', '--variant', 'Q4_0', '--name', 'quick'], { env, timeout: 60_000 });
+  const quick = await run(
+    process.execPath,
+    ['bin/hangar.js', 'pull', 'hangar-test/tiny-llama-gguf', '--variant', 'Q4_0', '--name', 'quick'],
+    { env, timeout: 60_000 },
+  );
   assert.match(quick.stdout, /Pulling hangar-test\/tiny-llama-gguf \(Q4_0\) as quick/);
   assert.match(quick.stdout, /tiny-llama\.Q4_0\.gguf .*verified/);
   assert.match(quick.stdout, /Pulled quick:1 \(Q4_0\)/);

@@ -38,7 +38,12 @@ test('a pulled ONNX model with a flipped, a truncated and a missing file: valida
   await damage(server.ctx.store.blobPath(fileOf('tokenizer.json').sha256), 'truncate');
   await damage(server.ctx.store.blobPath(fileOf('config.json').sha256), 'delete');
   const served = (p: string) => hub.bytesServed(REPO, p);
-  const before = { model: served('onnx/model.onnx'), tokenizer: served('tokenizer.json'), config: served('config.json'), vocab: served('tokenizer_config.json') };
+  const before = {
+    model: served('onnx/model.onnx'),
+    tokenizer: served('tokenizer.json'),
+    config: served('config.json'),
+    vocab: served('tokenizer_config.json'),
+  };
 
   const report = await server.request<IntegrityReport>('POST', '/api/v1/models/validate/bert');
   assert.equal(report.status, 200, report.text);
@@ -53,7 +58,10 @@ test('a pulled ONNX model with a flipped, a truncated and a missing file: valida
   assert.equal(load.status, 409);
   assert.equal(load.body.error.code, 'integrity_failed');
 
-  const repaired = await server.request<IntegrityReport & { repair: { job_id: string; repaired: string[] } }>('POST', '/api/v1/models/validate/bert?repair=true');
+  const repaired = await server.request<IntegrityReport & { repair: { job_id: string; repaired: string[] } }>(
+    'POST',
+    '/api/v1/models/validate/bert?repair=true',
+  );
   assert.equal(repaired.status, 200, repaired.text);
   assert.equal(repaired.body.valid, true, JSON.stringify(repaired.body.problems));
   assert.deepEqual([...repaired.body.repair.repaired].sort(), ['config.json', 'onnx/model.onnx', 'tokenizer.json']);
@@ -73,7 +81,14 @@ test('private repos need HF_TOKEN: without it the repo is not found, a wrong tok
   const hub = await startFixtureHub(t);
   const dir = await tempDir(t, 'secret-repo-');
   await writeTinyLlamaGguf(path.join(dir, 'secret.Q4_0.gguf'), { type: 'Q4_0', seed: 4 });
-  await hub.addRepo({ id: 'hangar-test/secret', private: true, files: [{ path: 'README.md', content: Buffer.from('---\nlicense: other\n---\n') }, { path: 'secret.Q4_0.gguf', file: path.join(dir, 'secret.Q4_0.gguf') }] });
+  await hub.addRepo({
+    id: 'hangar-test/secret',
+    private: true,
+    files: [
+      { path: 'README.md', content: Buffer.from('---\nlicense: other\n---\n') },
+      { path: 'secret.Q4_0.gguf', file: path.join(dir, 'secret.Q4_0.gguf') },
+    ],
+  });
   const anonymous = await startHangarForHub(t, hub);
   const refused = await anonymous.request<{ error: { code: string } }>('GET', '/api/v1/models/info/hangar-test/secret');
   assert.equal(refused.status, 404);
@@ -84,10 +99,16 @@ test('private repos need HF_TOKEN: without it the repo is not found, a wrong tok
   assert.equal(denied.status, 403);
   assert.equal(denied.body.error.code, 'hub_access_denied');
   const withToken = await startHangarForHub(t, hub, { HF_TOKEN: hub.token });
-  const info = await withToken.request<{ private: boolean; variants: Array<{ id: string }> }>('GET', '/api/v1/models/info/hangar-test/secret');
+  const info = await withToken.request<{ private: boolean; variants: Array<{ id: string }> }>(
+    'GET',
+    '/api/v1/models/info/hangar-test/secret',
+  );
   assert.equal(info.status, 200, info.text);
   assert.equal(info.body.private, true);
-  assert.deepEqual(info.body.variants.map((v) => v.id), ['Q4_0']);
+  assert.deepEqual(
+    info.body.variants.map((v) => v.id),
+    ['Q4_0'],
+  );
   const accepted = await withToken.request<{ job_id: string }>('POST', '/api/v1/models/download', { repo_id: 'hangar-test/secret' });
   assert.equal((await followJob(withToken, accepted.body.job_id)).job.status, 'completed');
   // The token is a secret: the config API never shows it.

@@ -4,14 +4,19 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
-import { HardwareProbe, recommend, type HardwareProfile } from '../../src/monitor/hardware-profile.ts';
+import { HardwareProbe } from '../../src/monitor/hardware-profile.ts';
+import { recommend } from '../../src/monitor/hardware-advice.ts';
+import type { HardwareProfile } from '../../src/schemas/monitoring.ts';
 import type { GpuInfo, GpuQuery } from '../../src/monitor/nvidia-smi.ts';
+import { RUNNER_OVERHEAD_BYTES } from '../../src/model-shape/memory-model.ts';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
 const NODE_MODULES = join(import.meta.dirname, '..', '..', 'node_modules');
 
-const noGpu = { query: async (): Promise<GpuQuery> => ({ available: false, gpus: [], processes: [], reason: 'nvidia-smi not found on PATH' }) };
+const noGpu = {
+  query: async (): Promise<GpuQuery> => ({ available: false, gpus: [], processes: [], reason: 'nvidia-smi not found on PATH' }),
+};
 
 const h100 = (index: number, freeMb: number): GpuInfo => ({
   index,
@@ -30,9 +35,9 @@ function installedVersion(name: string): string {
   return (JSON.parse(readFileSync(join(NODE_MODULES, name, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-/** The documented sizing: weights × bytes/param × 1.1 + 200 MiB ≤ budget, floored to 0.1B. */
+/** The documented sizing: weights × bytes/param × 1.1 + the llama.cpp runner's measured overhead ≤ budget, floored to 0.1B. */
 function expectedBillions(budgetBytes: number, bytesPerParam: number): number {
-  return Math.floor((budgetBytes - 200 * MIB) / 1.1 / bytesPerParam / 1e8) / 10;
+  return Math.floor((budgetBytes - RUNNER_OVERHEAD_BYTES.gguf) / 1.1 / bytesPerParam / 1e8) / 10;
 }
 
 const probe = new HardwareProbe({ gpus: noGpu });
@@ -89,11 +94,16 @@ test('runtimes are read from the installed packages', async () => {
   });
   const hasCudaLib = ortFiles.some((f) => f.includes('onnxruntime_providers_cuda'));
   assert.equal(onnx.execution_providers.includes('cuda'), hasCudaLib);
-  assert.equal(onnx.execution_providers.includes('tensorrt'), ortFiles.some((f) => f.includes('onnxruntime_providers_tensorrt')));
+  assert.equal(
+    onnx.execution_providers.includes('tensorrt'),
+    ortFiles.some((f) => f.includes('onnxruntime_providers_tensorrt')),
+  );
 
   assert.equal(llamacpp.backend, 'node-llama-cpp');
   assert.equal(llamacpp.version, installedVersion('node-llama-cpp'));
-  const release = JSON.parse(readFileSync(join(NODE_MODULES, 'node-llama-cpp', 'llama', 'binariesGithubRelease.json'), 'utf8')) as { release: string };
+  const release = JSON.parse(readFileSync(join(NODE_MODULES, 'node-llama-cpp', 'llama', 'binariesGithubRelease.json'), 'utf8')) as {
+    release: string;
+  };
   assert.equal(llamacpp.llama_cpp_release, release.release);
   const prefix = `${process.platform === 'darwin' ? 'mac' : process.platform === 'win32' ? 'win' : process.platform}-${process.arch === 'arm' ? 'armv7l' : process.arch}`;
   const scope = join(NODE_MODULES, '@node-llama-cpp');
@@ -104,7 +114,10 @@ test('runtimes are read from the installed packages', async () => {
   assert.deepEqual(llamacpp.prebuilt_binaries, expected);
   assert.equal(llamacpp.gpu_support.cuda, expected.includes(`${prefix}-cuda`));
   assert.equal(llamacpp.gpu_support.vulkan, expected.includes(`${prefix}-vulkan`));
-  assert.equal(llamacpp.gpu_support.metal, expected.some((n) => n.endsWith('-metal')));
+  assert.equal(
+    llamacpp.gpu_support.metal,
+    expected.some((n) => n.endsWith('-metal')),
+  );
 });
 
 test('gpus come from the GPU query: none, then two H100s', async () => {

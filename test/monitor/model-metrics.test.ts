@@ -6,7 +6,17 @@ import { ModelMetrics } from '../../src/monitor/model-metrics.ts';
 import { HISTOGRAM_RELATIVE_ERROR } from '../../src/monitor/sliding-window.ts';
 
 const base = (over: Partial<InferenceRecord>): InferenceRecord => ({
-  model: 'm', version: 1, kind: 'embed', outcome: 'success', latencyMs: 10, queueMs: 0, promptTokens: 3, completionTokens: 0, items: 1, at: Date.now(), ...over,
+  model: 'm',
+  version: 1,
+  kind: 'embed',
+  outcome: 'success',
+  latencyMs: 10,
+  queueMs: 0,
+  promptTokens: 3,
+  completionTokens: 0,
+  items: 1,
+  at: Date.now(),
+  ...over,
 });
 
 test('counts, error rate and percentiles match known latencies', () => {
@@ -25,7 +35,11 @@ test('counts, error rate and percentiles match known latencies', () => {
   // 1000 latencies 1..1000 ms plus 250 at 5 ms: the p50 is the 625th value, p95 the 1188th, p99 the 1238th.
   const sorted = [...Array.from({ length: 1000 }, (_, i) => i + 1), ...Array(250).fill(5)].sort((a, b) => a - b);
   const exact = (p: number) => sorted[Math.ceil((p / 100) * sorted.length) - 1];
-  for (const [p, got] of [[50, m.latency_ms.p50], [95, m.latency_ms.p95], [99, m.latency_ms.p99]] as const) {
+  for (const [p, got] of [
+    [50, m.latency_ms.p50],
+    [95, m.latency_ms.p95],
+    [99, m.latency_ms.p99],
+  ] as const) {
     assert.ok(got !== null && Math.abs(got - exact(p)) <= exact(p) * HISTOGRAM_RELATIVE_ERROR + 0.001, `p${p}: ${got} vs ${exact(p)}`);
   }
   assert.equal(m.throughput_per_sec, Math.round((1250 / 60) * 1000) / 1000);

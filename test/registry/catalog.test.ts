@@ -7,6 +7,7 @@ import { listAuditEvents } from '../../src/registry/audit.ts';
 import { HangarError } from '../../src/errors.ts';
 import { DIALECTS } from '../helpers/databases.ts';
 import { catalogUnderTest } from '../helpers/catalog.ts';
+import { httpStatus } from '../../src/http/error-status.ts';
 
 const actor = { actor: 'tester', requestId: 'req-1' };
 
@@ -16,7 +17,7 @@ async function expectCode(work: Promise<unknown>, code: string, status: number):
   await assert.rejects(work, (error: unknown) => {
     assert.ok(error instanceof HangarError, String(error));
     assert.equal(error.code, code);
-    assert.equal(error.statusCode, status);
+    assert.equal(httpStatus(error), status);
     return true;
   });
 }
@@ -50,7 +51,10 @@ for (const dialect of DIALECTS) {
     // The snapshot folder is the model as its runtime expects it, each file pointing at its blob.
     const resolved = await s.catalog.resolve('org/embedder');
     const folder = await s.catalog.versionPath(resolved);
-    assert.equal(fs.readFileSync(path.join(folder, 'config.json'), 'utf8'), fs.readFileSync(path.join(s.fixtures.onnxFolder, 'config.json'), 'utf8'));
+    assert.equal(
+      fs.readFileSync(path.join(folder, 'config.json'), 'utf8'),
+      fs.readFileSync(path.join(s.fixtures.onnxFolder, 'config.json'), 'utf8'),
+    );
     assert.ok(fs.existsSync(path.join(folder, 'onnx', 'model.onnx')));
   });
 
@@ -70,7 +74,10 @@ for (const dialect of DIALECTS) {
     const detail = await s.catalog.getModel('m:stable');
     assert.equal(detail.resolved_version, 2);
     assert.deepEqual(detail.aliases, { stable: 2 });
-    assert.deepEqual(detail.versions.map((v) => v.version), [3, 2, 1]);
+    assert.deepEqual(
+      detail.versions.map((v) => v.version),
+      [3, 2, 1],
+    );
     assert.equal(detail.version_count, 3);
     // Identical content is stored once.
     assert.equal((await s.store.listBlobs()).length, 2);
@@ -80,12 +87,18 @@ for (const dialect of DIALECTS) {
     const s = await setup(t, dialect);
     if (!s) return;
     for (let i = 0; i < 7; i++) {
-      await s.catalog.importVersion({ name: `team/model-${i}`, path: i % 2 ? s.fixtures.ggufQ8 : s.fixtures.onnxFolder, tags: i < 3 ? ['small'] : [] }, actor);
+      await s.catalog.importVersion(
+        { name: `team/model-${i}`, path: i % 2 ? s.fixtures.ggufQ8 : s.fixtures.onnxFolder, tags: i < 3 ? ['small'] : [] },
+        actor,
+      );
     }
     const seen: string[] = [];
     let token: string | undefined;
     do {
-      const page: { total: number; models: Array<{ name: string }>; next_page_token: string | null } = await s.catalog.listModels({ limit: 3, page_token: token });
+      const page: { total: number; models: Array<{ name: string }>; next_page_token: string | null } = await s.catalog.listModels({
+        limit: 3,
+        page_token: token,
+      });
       assert.equal(page.total, 7);
       seen.push(...page.models.map((m) => m.name));
       token = page.next_page_token ?? undefined;
@@ -94,7 +107,10 @@ for (const dialect of DIALECTS) {
     assert.equal(new Set(seen).size, 7);
     assert.equal((await s.catalog.listModels({ format: 'gguf' })).total, 3);
     assert.equal((await s.catalog.listModels({ tag: 'small' })).total, 3);
-    assert.deepEqual((await s.catalog.listModels({ name: 'MODEL-4' })).models.map((m) => m.name), ['team/model-4']);
+    assert.deepEqual(
+      (await s.catalog.listModels({ name: 'MODEL-4' })).models.map((m) => m.name),
+      ['team/model-4'],
+    );
     assert.equal((await s.catalog.listModels({ name: '%' })).total, 0, 'LIKE wildcards in the filter are literal');
     assert.equal((await s.catalog.listModels({ name: 'model_' })).total, 0, '_ is literal too');
     assert.equal((await s.catalog.listModels({ name: 'model-' })).total, 7);
@@ -122,7 +138,14 @@ for (const dialect of DIALECTS) {
     assert.equal(fs.readdirSync(path.join(s.store.root, 'snapshots')).length, 0);
 
     const { events } = await listAuditEvents(s.db, { limit: 50 });
-    assert.deepEqual(events.map((e) => e.action).reverse(), ['model.import', 'model.import', 'model.import', 'model.version.delete', 'model.delete', 'model.delete']);
+    assert.deepEqual(events.map((e) => e.action).reverse(), [
+      'model.import',
+      'model.import',
+      'model.import',
+      'model.version.delete',
+      'model.delete',
+      'model.delete',
+    ]);
     assert.ok(events.every((e) => e.actor === 'tester' && e.request_id === 'req-1' && e.outcome === 'success'));
     assert.equal(events.at(-1)?.target, 'a:1');
     await expectCode(s.catalog.deleteModel('a', actor), 'model_not_found', 404);
@@ -159,7 +182,9 @@ for (const dialect of DIALECTS) {
   test(`[${dialect}] concurrent imports of one model get distinct consecutive versions`, async (t) => {
     const s = await setup(t, dialect);
     if (!s) return;
-    const versions = await Promise.all(Array.from({ length: 6 }, () => s.catalog.importVersion({ name: 'busy', path: s.fixtures.ggufQ8 }, actor)));
+    const versions = await Promise.all(
+      Array.from({ length: 6 }, () => s.catalog.importVersion({ name: 'busy', path: s.fixtures.ggufQ8 }, actor)),
+    );
     assert.deepEqual(versions.map((v) => v.version).sort(), [1, 2, 3, 4, 5, 6]);
   });
 }

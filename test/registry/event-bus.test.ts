@@ -2,7 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { EventBus, bridgeRuntimeEvents, type HangarEvent, type RuntimeEventSource } from '../../src/registry/event-bus.ts';
+import { EventBus } from '../../src/events/event-bus.ts';
+import { bridgeRuntimeEvents, type RuntimeEventSource } from '../../src/events/runtime-bridge.ts';
+import type { HangarEvent } from '../../src/events/event-types.ts';
 import type { ModelRuntime, RuntimeEvent } from '../../src/runtime/model-runtime.ts';
 
 // Compile-time check: the real runtime plugs into the bridge as it is.
@@ -33,18 +35,21 @@ test('since() replays what came after an id; unknown ids replay nothing, older o
   // An id from before a restart (not in the ring) replays every newer event still held.
   assert.deepEqual(bus.since('1-1'), events);
   const [ms] = events[2].id.split('-');
-  assert.deepEqual(bus.since(`${ms}-${sequenceOf(events[2])}`).map((e) => e.model), ['m3', 'm4']);
+  assert.deepEqual(
+    bus.since(`${ms}-${sequenceOf(events[2])}`).map((e) => e.model),
+    ['m3', 'm4'],
+  );
 });
 
 test('the ring keeps only the newest events', () => {
   const bus = new EventBus({ ringSize: 10 });
-  const events = Array.from({ length: 25 }, (_, i) => bus.publish({ type: 't', model: null, version: i, data: {} }));
+  const events = Array.from({ length: 25 }, (_, i) => bus.publish({ type: 'model.loaded', model: null, version: i, data: {} }));
   assert.deepEqual(bus.recent(), events.slice(15));
   // Asking from an id that fell off the ring gives what is left, not an error.
   assert.deepEqual(bus.since(events[3].id), events.slice(15));
   assert.deepEqual(bus.since(events[20].id), events.slice(21));
   const defaultBus = new EventBus();
-  for (let i = 0; i < 1100; i++) defaultBus.publish({ type: 't', model: null, version: null, data: {} });
+  for (let i = 0; i < 1100; i++) defaultBus.publish({ type: 'model.loaded', model: null, version: null, data: {} });
   assert.equal(defaultBus.recent().length, 1000);
 });
 
@@ -58,7 +63,10 @@ test('bridgeRuntimeEvents republishes runtime events with their time and details
   runtime.emit('event', { type: 'model.loaded', model: 'org/m', version: 3, at, details: { device: 'cpu', load_ms: 12 } });
   runtime.emit('event', { type: 'model.unloaded', model: 'org/m', version: null, at });
   assert.equal(seen.length, 2);
-  assert.deepEqual({ ...seen[0], id: undefined }, { id: undefined, type: 'model.loaded', model: 'org/m', version: 3, at, data: { device: 'cpu', load_ms: 12 } });
+  assert.deepEqual(
+    { ...seen[0], id: undefined },
+    { id: undefined, type: 'model.loaded', model: 'org/m', version: 3, at, data: { device: 'cpu', load_ms: 12 } },
+  );
   assert.deepEqual(seen[1].data, {});
   assert.equal(seen[1].version, null);
   detach();

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseModelRef } from '../../src/registry/model-name.ts';
 import { HangarError } from '../../src/errors.ts';
+import { httpStatus } from '../../src/http/error-status.ts';
 
 test('valid names and refs parse', () => {
   assert.deepEqual(parseModelRef('tinyllama:latest'), { name: 'tinyllama', ref: 'latest' });
@@ -12,13 +13,38 @@ test('valid names and refs parse', () => {
 });
 
 test('invalid names are refused with invalid_model_name and a reason', () => {
-  const bad = ['', '..', '../etc', 'a/../b', 'a//b', '/a', 'a/', 'has space', 'nul\0byte', 'ünicode', '.hidden', '-dash', 'a:', 'a:b:c', 'a:-x', 'a'.repeat(129), 'status', 'list/x', 'x?y', 'a#b'];
+  const bad = [
+    '',
+    '..',
+    '../etc',
+    'a/../b',
+    'a//b',
+    '/a',
+    'a/',
+    'has space',
+    'nul\0byte',
+    'ünicode',
+    '.hidden',
+    '-dash',
+    'a:',
+    'a:b:c',
+    'a:-x',
+    'a'.repeat(129),
+    'status',
+    'list/x',
+    'x?y',
+    'a#b',
+  ];
   for (const name of bad) {
-    assert.throws(() => parseModelRef(name), (error: unknown) => {
-      assert.ok(error instanceof HangarError, `expected HangarError for ${JSON.stringify(name)}`);
-      assert.equal(error.code, 'invalid_model_name');
-      assert.equal(error.statusCode, 400);
-      return true;
-    }, `should refuse ${JSON.stringify(name)}`);
+    assert.throws(
+      () => parseModelRef(name),
+      (error: unknown) => {
+        assert.ok(error instanceof HangarError, `expected HangarError for ${JSON.stringify(name)}`);
+        assert.equal(error.code, 'invalid_model_name');
+        assert.equal(httpStatus(error), 400);
+        return true;
+      },
+      `should refuse ${JSON.stringify(name)}`,
+    );
   }
 });

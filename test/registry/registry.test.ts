@@ -6,6 +6,7 @@ import { listAuditEvents } from '../../src/registry/audit.ts';
 import { HangarError } from '../../src/errors.ts';
 import { DIALECTS } from '../helpers/databases.ts';
 import { catalogUnderTest } from '../helpers/catalog.ts';
+import { httpStatus } from '../../src/http/error-status.ts';
 
 const ctx = { actor: 'registry-test', requestId: 'r1' };
 
@@ -15,7 +16,7 @@ async function setup(t: TestContext, dialect: 'sqlite' | 'postgres') {
 }
 
 async function rejectsWith(work: Promise<unknown>, code: string, status: number) {
-  await assert.rejects(work, (e: unknown) => e instanceof HangarError && e.code === code && e.statusCode === status);
+  await assert.rejects(work, (e: unknown) => e instanceof HangarError && e.code === code && httpStatus(e) === status);
 }
 
 for (const dialect of DIALECTS) {
@@ -23,7 +24,18 @@ for (const dialect of DIALECTS) {
     const s = await setup(t, dialect);
     if (!s) return;
     for (const [i, accuracy] of [0.81, 0.86, 0.9].entries()) {
-      const v = await s.catalog.importVersion({ name: 'fraud', path: s.fixtures.ggufQ8, metrics: { accuracy, roc_auc: accuracy + 0.05 }, parameters: { n_estimators: 100 * (i + 1) }, feature_names: ['amount', 'hour'], training: { dataset_version: `2025-0${i + 1}`, duration_s: 60 }, lineage: { run_id: `run-${i + 1}` } }, ctx);
+      const v = await s.catalog.importVersion(
+        {
+          name: 'fraud',
+          path: s.fixtures.ggufQ8,
+          metrics: { accuracy, roc_auc: accuracy + 0.05 },
+          parameters: { n_estimators: 100 * (i + 1) },
+          feature_names: ['amount', 'hour'],
+          training: { dataset_version: `2025-0${i + 1}`, duration_s: 60 },
+          lineage: { run_id: `run-${i + 1}` },
+        },
+        ctx,
+      );
       assert.equal(v.version, i + 1);
       assert.equal(v.metrics.accuracy, accuracy);
       assert.equal(v.source.run_id, `run-${i + 1}`);
@@ -42,17 +54,26 @@ for (const dialect of DIALECTS) {
     assert.deepEqual(production.aliases, ['production']);
 
     const history = (await s.registry.history('fraud', 100)).events.reverse();
-    assert.deepEqual(history.map((e) => [e.seq, e.action, e.from_version, e.to_version, e.actor, e.reason]), [
-      [1, 'promote', null, 2, 'alice', 'best so far'],
-      [2, 'demote', 2, null, 'bob', 'better accuracy'],
-      [3, 'promote', 2, 3, 'bob', 'better accuracy'],
-      [4, 'demote', 3, null, 'carol', 'regression in prod'],
-      [5, 'rollback', 3, 2, 'carol', 'regression in prod'],
-    ]);
+    assert.deepEqual(
+      history.map((e) => [e.seq, e.action, e.from_version, e.to_version, e.actor, e.reason]),
+      [
+        [1, 'promote', null, 2, 'alice', 'best so far'],
+        [2, 'demote', 2, null, 'bob', 'better accuracy'],
+        [3, 'promote', 2, 3, 'bob', 'better accuracy'],
+        [4, 'demote', 3, null, 'carol', 'regression in prod'],
+        [5, 'rollback', 3, 2, 'carol', 'regression in prod'],
+      ],
+    );
     const compared = await s.registry.compare('fraud', [1, 2, 3], 'accuracy', 'desc');
-    assert.deepEqual(compared.versions.map((v) => v.version), [3, 2, 1]);
+    assert.deepEqual(
+      compared.versions.map((v) => v.version),
+      [3, 2, 1],
+    );
     assert.equal(compared.best, 3);
-    assert.deepEqual((await s.registry.compare('fraud', undefined, 'accuracy', 'asc')).versions.map((v) => v.version), [1, 2, 3]);
+    assert.deepEqual(
+      (await s.registry.compare('fraud', undefined, 'accuracy', 'asc')).versions.map((v) => v.version),
+      [1, 2, 3],
+    );
     await rejectsWith(s.registry.compare('fraud', [1, 9], 'accuracy', 'desc'), 'version_not_found', 404);
     const stats = await s.registry.statistics();
     assert.equal(stats.total_models, 1);
@@ -83,12 +104,21 @@ for (const dialect of DIALECTS) {
     const s = await setup(t, dialect);
     if (!s) return;
     for (let i = 0; i < 5; i++) await s.catalog.importVersion({ name: 'race', path: s.fixtures.ggufQ8 }, ctx);
-    const results = await Promise.allSettled(Array.from({ length: 100 }, (_, i) => s.registry.promote('race', String((i % 5) + 1), { reason: `p${i}` }, ctx)));
-    assert.deepEqual(results.filter((r) => r.status === 'rejected'), []);
+    const results = await Promise.allSettled(
+      Array.from({ length: 100 }, (_, i) => s.registry.promote('race', String((i % 5) + 1), { reason: `p${i}` }, ctx)),
+    );
+    assert.deepEqual(
+      results.filter((r) => r.status === 'rejected'),
+      [],
+    );
     const aliases = await s.db.selectFrom('model_aliases').selectAll().where('alias', '=', 'production').execute();
     assert.equal(aliases.length, 1);
     const events = (await s.registry.history('race', 1000)).events.reverse();
-    assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'no gaps, no duplicates');
+    assert.deepEqual(
+      events.map((e) => e.seq),
+      events.map((_, i) => i + 1),
+      'no gaps, no duplicates',
+    );
     let current: number | null = null;
     for (const e of events) {
       if (e.action === 'demote') {
@@ -109,13 +139,21 @@ for (const dialect of DIALECTS) {
       const seen: number[] = [];
       let token: string | undefined;
       do {
-        const page: { versions: Array<{ version: number }>; total: number; next_page_token: string | null } = await s.registry.listVersions('paged', limit, token);
+        const page: { versions: Array<{ version: number }>; total: number; next_page_token: string | null } = await s.registry.listVersions(
+          'paged',
+          limit,
+          token,
+        );
         assert.equal(page.total, 15);
         assert.ok(page.versions.length <= limit);
         seen.push(...page.versions.map((v) => v.version));
         token = page.next_page_token ?? undefined;
       } while (token);
-      assert.deepEqual(seen, Array.from({ length: 15 }, (_, i) => 15 - i), `limit ${limit}`);
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 15 }, (_, i) => 15 - i),
+        `limit ${limit}`,
+      );
     }
   });
 }

@@ -7,11 +7,15 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { openDatabase } from '../../src/db/database.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
-import { EventBus, type HangarEvent } from '../../src/registry/event-bus.ts';
-import { WebhookService, verifySignature, type WebhookDelivery, type WebhookServiceOptions } from '../../src/registry/webhooks.ts';
+import { EventBus } from '../../src/events/event-bus.ts';
+import type { HangarEvent } from '../../src/events/event-types.ts';
+import { WebhookService, type WebhookServiceOptions } from '../../src/events/webhook-service.ts';
+import { verifySignature } from '../../src/events/webhook-signing.ts';
+import type { WebhookDelivery } from '../../src/schemas/webhooks.ts';
 import { listAuditEvents } from '../../src/registry/audit.ts';
 import { HangarError } from '../../src/errors.ts';
 import { tempDir } from '../helpers/temp.ts';
+import { httpStatus } from '../../src/http/error-status.ts';
 
 const actor = { actor: 'tester', requestId: 'req-1' };
 const logger = pino({ level: 'silent' });
@@ -79,7 +83,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T 
 const settled = (service: WebhookService, webhookId: string) =>
   waitFor('a settled delivery', async () => (await service.deliveries(webhookId, 10)).find((d) => d.status !== 'pending'));
 
-const modelLoaded = { type: 'model.loaded', model: 'org/embedder', version: 2, data: { device: 'cpu', load_ms: 42 } };
+const modelLoaded = { type: 'model.loaded', model: 'org/embedder', version: 2, data: { device: 'cpu', load_ms: 42 } } as const;
 
 test('a delivery arrives signed (HMAC-SHA256 of the exact body) with the event and delivery headers', async (t) => {
   const { db, bus, start } = await setup(t);
@@ -101,7 +105,14 @@ test('a delivery arrives signed (HMAC-SHA256 of the exact body) with the event a
   assert.equal(request.headers['content-type'], 'application/json');
   assert.equal(request.headers['x-hangar-event'], 'model.loaded');
   assert.equal(request.headers['x-hangar-delivery'], delivery.id);
-  assert.deepEqual(JSON.parse(request.body.toString('utf8')), { id: event.id, type: event.type, model: event.model, version: event.version, at: event.at, data: event.data });
+  assert.deepEqual(JSON.parse(request.body.toString('utf8')), {
+    id: event.id,
+    type: event.type,
+    model: event.model,
+    version: event.version,
+    at: event.at,
+    data: event.data,
+  });
 
   const signature = String(request.headers['x-hangar-signature']);
   assert.ok(verifySignature(hook.secret, request.body, signature));
@@ -115,12 +126,18 @@ test('a delivery arrives signed (HMAC-SHA256 of the exact body) with the event a
   assert.equal(listed.length, 1);
   assert.ok(!('secret' in listed[0]), 'the secret is not listed');
   const [overview] = await service.overview(20);
-  assert.deepEqual(overview.recent_deliveries.map((d) => d.status), ['delivered']);
+  assert.deepEqual(
+    overview.recent_deliveries.map((d) => d.status),
+    ['delivered'],
+  );
 
   const removed = await service.remove(hook.id, actor);
   assert.equal(removed.id, hook.id);
-  await assert.rejects(service.deliveries(hook.id, 10), (error: unknown) => error instanceof HangarError && error.code === 'webhook_not_found');
-  await assert.rejects(service.remove(hook.id, actor), (error: unknown) => error instanceof HangarError && error.statusCode === 404);
+  await assert.rejects(
+    service.deliveries(hook.id, 10),
+    (error: unknown) => error instanceof HangarError && error.code === 'webhook_not_found',
+  );
+  await assert.rejects(service.remove(hook.id, actor), (error: unknown) => error instanceof HangarError && httpStatus(error) === 404);
   const audit = await listAuditEvents(db, { target: hook.id, limit: 10 });
   assert.deepEqual(audit.events.map((e) => e.action).sort(), ['webhook.create', 'webhook.delete']);
   assert.ok(audit.events.every((e) => e.actor === 'tester' && e.outcome === 'success'));
@@ -131,9 +148,15 @@ test('bad input changes nothing: non-http(s) URLs and short secrets are refused'
   const { db, start } = await setup(t);
   const service = start();
   for (const url of ['ftp://example.com/hook', 'not a url', '/relative']) {
-    await assert.rejects(service.create({ url }, actor), (error: unknown) => error instanceof HangarError && error.code === 'invalid_webhook_url' && error.statusCode === 400);
+    await assert.rejects(
+      service.create({ url }, actor),
+      (error: unknown) => error instanceof HangarError && error.code === 'invalid_webhook_url' && httpStatus(error) === 400,
+    );
   }
-  await assert.rejects(service.create({ url: 'http://127.0.0.1/x', secret: 'short' }, actor), (error: unknown) => error instanceof HangarError && error.statusCode === 400);
+  await assert.rejects(
+    service.create({ url: 'http://127.0.0.1/x', secret: 'short' }, actor),
+    (error: unknown) => error instanceof HangarError && httpStatus(error) === 400,
+  );
   assert.deepEqual(await service.list(), []);
   assert.equal((await listAuditEvents(db, { action: 'webhook.create', limit: 10 })).events.length, 0);
   const given = await service.create({ url: 'https://example.com/hook', secret: 'a-secret-of-my-own-choosing' }, actor);
@@ -156,7 +179,10 @@ test('a receiver failing twice (503) gets the same signed body again after the b
   assert.equal(new Set(receiver.received.map((r) => r.body.toString('utf8'))).size, 1, 'the same bytes each time');
   for (const r of receiver.received) assert.ok(verifySignature(hook.secret, r.body, String(r.headers['x-hangar-signature'])));
   const listed = await service.deliveries(hook.id, 10);
-  assert.deepEqual(listed.map((d) => [d.id, d.status, d.attempts]), [[delivery.id, 'delivered', 3]]);
+  assert.deepEqual(
+    listed.map((d) => [d.id, d.status, d.attempts]),
+    [[delivery.id, 'delivered', 3]],
+  );
 });
 
 test('a receiver that always fails, or cannot be reached, ends failed once the delays run out', async (t) => {
@@ -182,7 +208,10 @@ test('a receiver that always fails, or cannot be reached, ends failed once the d
   assert.equal(refused.last_status_code, null);
   assert.ok((refused.last_error ?? '').length > 0, 'the network error is kept');
   const [overview] = (await service.overview(20)).filter((h) => h.id === failing.id);
-  assert.deepEqual(overview.recent_deliveries.map((d) => d.status), ['failed']);
+  assert.deepEqual(
+    overview.recent_deliveries.map((d) => d.status),
+    ['failed'],
+  );
 });
 
 test('webhooks get only the event types they subscribed to (exact, family, all)', async (t) => {
@@ -192,9 +221,14 @@ test('webhooks get only the event types they subscribed to (exact, family, all)'
   const exact = await service.create({ url: `${receiver.url}/exact`, events: ['model.loaded'] }, actor);
   const family = await service.create({ url: `${receiver.url}/family`, events: ['model.*'] }, actor);
   const aliases = await service.create({ url: `${receiver.url}/aliases`, events: ['alias.moved', 'model.promoted'] }, actor);
-  for (const type of ['model.loaded', 'model.failed', 'alias.moved', 'version.created']) bus.publish({ type, model: 'org/m', version: 1, data: {} });
+  for (const type of ['model.loaded', 'model.failed', 'alias.moved', 'version.created'] as const)
+    bus.publish({ type, model: 'org/m', version: 1, data: {} });
 
-  const typesAt = (path: string) => receiver.received.filter((r) => r.path === path).map((r) => String(r.headers['x-hangar-event'])).sort();
+  const typesAt = (path: string) =>
+    receiver.received
+      .filter((r) => r.path === path)
+      .map((r) => String(r.headers['x-hangar-event']))
+      .sort();
   await waitFor('four deliveries', () => (receiver.received.length >= 4 ? true : undefined));
   // Give a wrongly matched delivery the time to show up before asserting none did.
   await new Promise((resolve) => setTimeout(resolve, 100));
@@ -213,7 +247,9 @@ test('a pending retry survives a restart: a new service on the same database del
   const first = start({ retryDelaysMs });
   const hook = await first.create({ url: receiver.url }, actor);
   bus.publish(modelLoaded);
-  const pending = await waitFor('the first failed attempt', async () => (await first.deliveries(hook.id, 10)).find((d) => d.attempts === 1));
+  const pending = await waitFor('the first failed attempt', async () =>
+    (await first.deliveries(hook.id, 10)).find((d) => d.attempts === 1),
+  );
   assert.equal(pending.status, 'pending');
   assert.equal(pending.last_status_code, 500);
   assert.ok(pending.next_attempt_at && Date.parse(pending.next_attempt_at) > Date.now());

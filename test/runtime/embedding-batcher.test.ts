@@ -64,9 +64,15 @@ describe('EmbeddingBatcher', () => {
     const batcher = new EmbeddingBatcher(run, { maxBatchSize: 4, maxBatchWaitMs: 0 });
     const inputs = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'];
     const result = await batcher.submit(inputs);
-    assert.deepEqual(result.outputs, inputs.map((input) => input.toUpperCase()));
+    assert.deepEqual(
+      result.outputs,
+      inputs.map((input) => input.toUpperCase()),
+    );
     assert.equal(result.batchSize, 4);
-    assert.deepEqual(batches.map((batch) => batch.length), [4, 4, 2]);
+    assert.deepEqual(
+      batches.map((batch) => batch.length),
+      [4, 4, 2],
+    );
   });
 
   it('runs one batch at a time; what queues meanwhile runs together next', async () => {
@@ -78,7 +84,10 @@ describe('EmbeddingBatcher', () => {
     const results = await Promise.all([first, ...later]);
     assert.equal(peakConcurrency(), 1);
     assert.deepEqual(batches, [['a'], ['b', 'c', 'd']]);
-    assert.deepEqual(results.map((r) => r.batchSize), [1, 3, 3, 3]);
+    assert.deepEqual(
+      results.map((r) => r.batchSize),
+      [1, 3, 3, 3],
+    );
   });
 
   it('fails every request in a failing batch, and keeps serving afterwards', async () => {

@@ -34,7 +34,11 @@ class RunnerProcess {
   #listeners = new Set<() => void>();
 
   constructor() {
-    this.child = fork(RUNNER_MAIN, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    this.child = fork(RUNNER_MAIN, [], {
+      execArgv: ['--import', 'tsx'],
+      serialization: 'advanced',
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
     this.child.stderr?.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.child.stdout?.resume();
     this.child.on('message', (message: unknown) => {
@@ -82,7 +86,9 @@ class RunnerProcess {
 
   async load(command: Partial<LoadCommand> & Pick<LoadCommand, 'backend' | 'modelDir' | 'entry'>): Promise<ReadyMessage> {
     this.send({ type: 'load', threads: 1, device: 'cpu', parallel: 1, maxBatchSize: 8, maxBatchWaitMs: 20, ...command });
-    const reply = await this.waitFor((m): m is Extract<RunnerToServer, { type: 'ready' | 'load_failed' }> => m.type === 'ready' || m.type === 'load_failed');
+    const reply = await this.waitFor(
+      (m): m is Extract<RunnerToServer, { type: 'ready' | 'load_failed' }> => m.type === 'ready' || m.type === 'load_failed',
+    );
     assert.equal(reply.type, 'ready', `load failed: ${JSON.stringify(reply)}`);
     return reply as ReadyMessage;
   }
@@ -90,7 +96,9 @@ class RunnerProcess {
   /** Sends a request and resolves with its reply and the text of the token messages that came before it. */
   async request(command: RequestCommand): Promise<{ reply: Reply; tokens: string[] }> {
     this.send(command);
-    const reply = await this.waitFor((m): m is Reply => (m.type === 'done' || m.type === 'embed_result' || m.type === 'error') && m.id === command.id);
+    const reply = await this.waitFor(
+      (m): m is Reply => (m.type === 'done' || m.type === 'embed_result' || m.type === 'error') && m.id === command.id,
+    );
     const tokens = this.messages.flatMap((m) => (m.type === 'token' && m.id === command.id ? [m.text] : []));
     return { reply, tokens };
   }
@@ -101,8 +109,20 @@ class RunnerProcess {
     return reply as EmbedResult;
   }
 
-  async generate(id: string, options: Partial<Extract<ServerToRunner, { type: 'generate' }>> = {}): Promise<{ done: GenerationDone; tokens: string[] }> {
-    const { reply, tokens } = await this.request({ type: 'generate', id, prompt: 'hello world', maxTokens: 16, temperature: 0, stop: [], stream: false, ...options });
+  async generate(
+    id: string,
+    options: Partial<Extract<ServerToRunner, { type: 'generate' }>> = {},
+  ): Promise<{ done: GenerationDone; tokens: string[] }> {
+    const { reply, tokens } = await this.request({
+      type: 'generate',
+      id,
+      prompt: 'hello world',
+      maxTokens: 16,
+      temperature: 0,
+      stop: [],
+      stream: false,
+      ...options,
+    });
     assert.equal(reply.type, 'done', JSON.stringify(reply));
     return { done: reply as GenerationDone, tokens };
   }
@@ -183,13 +203,26 @@ describe('onnx runner', () => {
     const alone: number[][] = [];
     for (const [i, text] of texts.entries()) alone.push((await runner.embed(`alone-${i}`, [text])).embeddings[0]);
     const together = await Promise.all(texts.map((text, i) => runner.embed(`together-${i}`, [text])));
-    assert.ok(together.every((result) => result.batchSize > 1), `batch sizes ${together.map((r) => r.batchSize)}`);
+    assert.ok(
+      together.every((result) => result.batchSize > 1),
+      `batch sizes ${together.map((r) => r.batchSize)}`,
+    );
     assert.equal(Math.max(...together.map((r) => r.batchSize)), 8);
-    together.forEach((result, i) => result.embeddings[0].forEach((value, j) => assert.ok(Math.abs(value - alone[i][j]) < 1e-5)));
+    for (const [i, result] of together.entries()) {
+      for (const [j, value] of result.embeddings[0].entries()) assert.ok(Math.abs(value - alone[i][j]) < 1e-5);
+    }
   });
 
   it('refuses generation and bad input with typed errors', async () => {
-    const generate = await runner.request({ type: 'generate', id: 'g1', prompt: 'hi', maxTokens: 4, temperature: 0, stop: [], stream: false });
+    const generate = await runner.request({
+      type: 'generate',
+      id: 'g1',
+      prompt: 'hi',
+      maxTokens: 4,
+      temperature: 0,
+      stop: [],
+      stream: false,
+    });
     assert.equal(errorOf(generate.reply).code, 'unsupported_operation');
     assert.equal(errorOf((await runner.request({ type: 'embed', id: 'e-empty', inputs: [] })).reply).code, 'invalid_input');
     const malformed = { type: 'embed', id: 'e-bad', inputs: 'not a list' } as unknown as RequestCommand;
@@ -202,7 +235,10 @@ describe('onnx runner', () => {
   it('answers ping and sends heartbeats with its memory', async () => {
     runner.send({ type: 'ping', id: 'p1' });
     await runner.waitFor((m): m is Extract<RunnerToServer, { type: 'pong' }> => m.type === 'pong' && m.id === 'p1');
-    const beat = await runner.waitFor((m): m is Extract<RunnerToServer, { type: 'heartbeat' }> => m.type === 'heartbeat', HEARTBEAT_INTERVAL_MS * 2);
+    const beat = await runner.waitFor(
+      (m): m is Extract<RunnerToServer, { type: 'heartbeat' }> => m.type === 'heartbeat',
+      HEARTBEAT_INTERVAL_MS * 2,
+    );
     assert.ok(beat.memory.rssBytes > 0);
     assert.equal(beat.busy, 0);
   });
@@ -268,7 +304,10 @@ describe('llamacpp runner', () => {
     const { reply } = await runner.request({
       type: 'chat',
       id: 'c1',
-      messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hello there' }],
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: 'hello there' },
+      ],
       maxTokens: 12,
       temperature: 0,
       stop: [],
@@ -290,13 +329,25 @@ describe('llamacpp runner', () => {
   });
 
   it('serves parallel generations and refuses one more than parallel', async () => {
-    const results = await Promise.all(['p1', 'p2', 'p3'].map((id) => runner.request({ type: 'generate', id, prompt: 'hello', maxTokens: 64, ignoreEos: true, temperature: 0, stop: [], stream: false })));
+    const results = await Promise.all(
+      ['p1', 'p2', 'p3'].map((id) =>
+        runner.request({ type: 'generate', id, prompt: 'hello', maxTokens: 64, ignoreEos: true, temperature: 0, stop: [], stream: false }),
+      ),
+    );
     const kinds = results.map(({ reply }) => (reply.type === 'error' ? reply.code : reply.type)).sort();
     assert.deepEqual(kinds, ['done', 'done', 'overloaded']);
   });
 
   it('rejects a prompt longer than the context', async () => {
-    const { reply } = await runner.request({ type: 'generate', id: 'big', prompt: 'hello world '.repeat(400), maxTokens: 4, temperature: 0, stop: [], stream: false });
+    const { reply } = await runner.request({
+      type: 'generate',
+      id: 'big',
+      prompt: 'hello world '.repeat(400),
+      maxTokens: 4,
+      temperature: 0,
+      stop: [],
+      stream: false,
+    });
     assert.equal(errorOf(reply).code, 'context_overflow');
   });
 
@@ -312,7 +363,9 @@ describe('llamacpp runner', () => {
 });
 
 describe('runner load failures', { concurrency: true }, () => {
-  const loadFailure = async (load: Pick<LoadCommand, 'backend' | 'modelDir' | 'entry'>): Promise<{ message: string; exitCode: number | null }> => {
+  const loadFailure = async (
+    load: Pick<LoadCommand, 'backend' | 'modelDir' | 'entry'>,
+  ): Promise<{ message: string; exitCode: number | null }> => {
     const runner = spawnRunner();
     runner.send({ type: 'load', threads: 1, device: 'cpu', parallel: 1, maxBatchSize: 1, maxBatchWaitMs: 0, ...load });
     const failed = await runner.waitFor((m): m is Extract<RunnerToServer, { type: 'load_failed' }> => m.type === 'load_failed');

@@ -62,8 +62,14 @@ test('model.onnx decodes to opset 13 with the three BERT inputs and last_hidden_
     graph: { input: { name: string }[]; output: { name: string }[]; node: { opType: string }[] };
   };
   assert.equal(model.opsetImport[0].version, 13);
-  assert.deepEqual(model.graph.input.map((i) => i.name), ['input_ids', 'attention_mask', 'token_type_ids']);
-  assert.deepEqual(model.graph.output.map((o) => o.name), ['last_hidden_state']);
+  assert.deepEqual(
+    model.graph.input.map((i) => i.name),
+    ['input_ids', 'attention_mask', 'token_type_ids'],
+  );
+  assert.deepEqual(
+    model.graph.output.map((o) => o.name),
+    ['last_hidden_state'],
+  );
   const ops = new Set(model.graph.node.map((n) => n.opType));
   for (const op of ['Gather', 'Range', 'ReduceMean', 'Softmax', 'Erf', 'MatMul']) assert.ok(ops.has(op), `no ${op} node`);
 });

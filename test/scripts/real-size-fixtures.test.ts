@@ -25,7 +25,10 @@ after(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-const sha256 = async (file: string): Promise<string> => createHash('sha256').update(await readFile(file)).digest('hex');
+const sha256 = async (file: string): Promise<string> =>
+  createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 
 /** sha256 of every file under `dir`, keyed by relative path. */
 async function hashTree(dir: string): Promise<Record<string, string>> {
@@ -56,7 +59,14 @@ describe('padded vocabularies', () => {
 
   it('the fixtures are shaped like the real models', () => {
     assert.deepEqual(
-      [MINILM_SHAPE.vocabSize, MINILM_SHAPE.hiddenSize, MINILM_SHAPE.numLayers, MINILM_SHAPE.numHeads, MINILM_SHAPE.intermediateSize, MINILM_SHAPE.maxPositions],
+      [
+        MINILM_SHAPE.vocabSize,
+        MINILM_SHAPE.hiddenSize,
+        MINILM_SHAPE.numLayers,
+        MINILM_SHAPE.numHeads,
+        MINILM_SHAPE.intermediateSize,
+        MINILM_SHAPE.maxPositions,
+      ],
       [30522, 384, 6, 12, 1536, 512],
     );
     assert.deepEqual([BGE_BASE_SHAPE.hiddenSize, BGE_BASE_SHAPE.numLayers, BGE_BASE_SHAPE.intermediateSize], [768, 12, 3072]);
@@ -120,7 +130,10 @@ describe('MiniLM-shaped ONNX, 1 layer', () => {
     assert.equal(tokenizer.get_vocab().size, 30522);
     const ids = tokenizer.encode('Hello qx');
     // A padded piece is one token with a high id: the embedding table really has 30522 rows.
-    assert.ok(ids.some((id) => id >= 618), `ids ${ids.join(',')}`);
+    assert.ok(
+      ids.some((id) => id >= 618),
+      `ids ${ids.join(',')}`,
+    );
     const extractor = await pipeline('feature-extraction', 'minilm-1', { dtype: 'fp32', session_options: { intraOpNumThreads: 1 } });
     try {
       const output = await extractor(['Hello qx', 'the model server answers requests'], { pooling: 'mean', normalize: true });
@@ -192,7 +205,10 @@ describe('TinyLlama-shaped GGUF, hidden 256 and 2 blocks', () => {
               if (generated.length >= 8) break;
             }
             assert.equal(generated.length, 8);
-            assert.ok(generated.every((t) => Number.isInteger(t) && t >= 0 && t < 32000), `${type}: ${generated.join(',')}`);
+            assert.ok(
+              generated.every((t) => Number.isInteger(t) && t >= 0 && t < 32000),
+              `${type}: ${generated.join(',')}`,
+            );
           } finally {
             await context.dispose();
           }
@@ -209,7 +225,10 @@ describe('TinyLlama-shaped GGUF, hidden 256 and 2 blocks', () => {
 describe('Q4_K_M', () => {
   it('Q4_K and Q6_K round-trip with the accuracy their bit widths promise', () => {
     const rng = new SeededRandom(9);
-    const values = Float32Array.from({ length: 256 * 64 }, (_, i) => rng.normal(0.05) * (i % 997 === 0 ? 8 : 1) + (i % 1280 < 256 ? 0.03 : 0));
+    const values = Float32Array.from(
+      { length: 256 * 64 },
+      (_, i) => rng.normal(0.05) * (i % 997 === 0 ? 8 : 1) + (i % 1280 < 256 ? 0.03 : 0),
+    );
     const relativeRmse = (type: 'Q4_0' | 'Q4_K' | 'Q6_K'): number => {
       const encoded = encodeValues(type, values);
       assert.equal(encoded.length, (values.length / (type === 'Q4_0' ? 32 : 256)) * { Q4_0: 18, Q4_K: 144, Q6_K: 210 }[type]);
@@ -246,10 +265,19 @@ describe('Q4_K_M', () => {
       assert.equal(types.get('token_embd.weight'), 12);
       assert.equal(types.get('output.weight'), 14);
       // 4 blocks: blocks 2 and 3 (the last eighth and every third after the first eighth) get 6 bits for attn_v and ffn_down.
-      assert.deepEqual([0, 1, 2, 3].map((b) => types.get(`blk.${b}.attn_v.weight`)), [12, 12, 14, 14]);
-      assert.deepEqual([0, 1, 2, 3].map((b) => types.get(`blk.${b}.ffn_down.weight`)), [12, 12, 14, 14]);
+      assert.deepEqual(
+        [0, 1, 2, 3].map((b) => types.get(`blk.${b}.attn_v.weight`)),
+        [12, 12, 14, 14],
+      );
+      assert.deepEqual(
+        [0, 1, 2, 3].map((b) => types.get(`blk.${b}.ffn_down.weight`)),
+        [12, 12, 14, 14],
+      );
       assert.equal(types.get('blk.0.ffn_up.weight'), 12);
-      await assert.rejects(writeTinyLlamaGguf(join(root, 'bad-k.gguf'), { type: 'Q4_K_M', feedForwardLength: 704, embeddingLength: 256 }), /multiple of 256/);
+      await assert.rejects(
+        writeTinyLlamaGguf(join(root, 'bad-k.gguf'), { type: 'Q4_K_M', feedForwardLength: 704, embeddingLength: 256 }),
+        /multiple of 256/,
+      );
     });
 
     it('llama.cpp predicts from it as from F16, at least as closely as from Q4_0', async () => {

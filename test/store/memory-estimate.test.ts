@@ -9,18 +9,19 @@ import { DEMO_MODELS, generateDemoModel } from '../../src/store/demo-models.ts';
 import {
   checkContextSize,
   estimateMemory,
-  estimateResponse,
-  fitsDevices,
   LLAMACPP_DEFAULT_CONTEXT_CAP,
-  readStoredShape,
   RUNNER_OVERHEAD_BYTES,
-  shapeFromGgufHeader,
-  shapeFromOnnxConfig,
-  type ModelShape,
-} from '../../src/store/memory-estimate.ts';
-import { estimateLoadBytes, MIB } from '../../src/runtime/placement.ts';
+} from '../../src/model-shape/memory-model.ts';
+import { estimateResponse, fitsDevices } from '../../src/model-shape/estimate-reply.ts';
+import { readStoredShape } from '../../src/model-shape/stored-shape.ts';
+import { shapeFromGgufHeader } from '../../src/model-shape/gguf-facts.ts';
+import { shapeFromOnnxConfig } from '../../src/model-shape/onnx-config-facts.ts';
+import type { ModelShape } from '../../src/model-shape/model-shape.ts';
+import { MIB } from '../../src/runtime/placement.ts';
 import { HangarError } from '../../src/errors.ts';
 import { tempDir } from '../helpers/temp.ts';
+import { httpStatus } from '../../src/http/error-status.ts';
+import { estimateLoadBytes } from '../../src/runtime/placement.ts';
 
 /** TinyLlama-1.1B as its GGUF header states it (Q8_0, ~1.17 GB). */
 const TINYLLAMA: ModelShape = {
@@ -62,7 +63,10 @@ test('KV cache is 2 x layers x context x KV heads x head size x 2 bytes: TinyLla
   assert.equal(estimate.runtime_overhead_bytes, RUNNER_OVERHEAD_BYTES.gguf);
   // Batch 512: the logits (32000 + 2048 wide) outgrow the FFN stage (3 x 5632 + 4 x 2048); the f16 mask is 512 x 2048; outputs 32000 floats.
   assert.equal(estimate.compute_bytes, 512 * 4 * (32000 + 2048) + 512 * 2048 * 2 + 32000 * 4);
-  assert.equal(estimate.total_bytes, estimate.weights_bytes + estimate.kv_cache_bytes + estimate.compute_bytes + estimate.runtime_overhead_bytes);
+  assert.equal(
+    estimate.total_bytes,
+    estimate.weights_bytes + estimate.kv_cache_bytes + estimate.compute_bytes + estimate.runtime_overhead_bytes,
+  );
   assert.match(estimate.formula, /2 x 22 layers x 2048 ctx x 4 KV heads x 64 head dim x 2 B \(f16\) = 46,137,344/);
   // The KV cache grows linearly with the context and with parallel sequences.
   assert.equal(estimateMemory(TINYLLAMA, { contextSize: 1024 }).kv_cache_bytes, 46_137_344 / 2);
@@ -85,7 +89,16 @@ test('the default context is what the llama.cpp runner opens: min(trained, its c
 test('ONNX: no KV cache, activations of one full-length input, onnxruntime holds its tensors beside half-freed model bytes', () => {
   const shape = shapeFromOnnxConfig(MINILM_CONFIG, 90_387_606, 'fp32');
   assert.deepEqual(
-    { layers: shape.layerCount, embd: shape.embeddingLength, heads: shape.headCount, kv: shape.headCountKv, ctx: shape.contextLength, vocab: shape.vocabSize, ffn: shape.feedForwardLength, q: shape.quantization },
+    {
+      layers: shape.layerCount,
+      embd: shape.embeddingLength,
+      heads: shape.headCount,
+      kv: shape.headCountKv,
+      ctx: shape.contextLength,
+      vocab: shape.vocabSize,
+      ffn: shape.feedForwardLength,
+      q: shape.quantization,
+    },
     { layers: 6, embd: 384, heads: 12, kv: 12, ctx: 512, vocab: 30522, ffn: 1536, q: 'fp32' },
   );
   const estimate = estimateMemory(shape);
@@ -96,33 +109,67 @@ test('ONNX: no KV cache, activations of one full-length input, onnxruntime holds
 });
 
 test('config.json readers: llama-style and GPT-2-style keys', () => {
-  const llama = shapeFromOnnxConfig({ hidden_size: 2048, num_hidden_layers: 22, num_attention_heads: 32, num_key_value_heads: 4, max_position_embeddings: 2048, vocab_size: 32000, intermediate_size: 5632 }, 1000);
-  assert.deepEqual([llama.layerCount, llama.headCount, llama.headCountKv, llama.contextLength, llama.feedForwardLength], [22, 32, 4, 2048, 5632]);
+  const llama = shapeFromOnnxConfig(
+    {
+      hidden_size: 2048,
+      num_hidden_layers: 22,
+      num_attention_heads: 32,
+      num_key_value_heads: 4,
+      max_position_embeddings: 2048,
+      vocab_size: 32000,
+      intermediate_size: 5632,
+    },
+    1000,
+  );
+  assert.deepEqual(
+    [llama.layerCount, llama.headCount, llama.headCountKv, llama.contextLength, llama.feedForwardLength],
+    [22, 32, 4, 2048, 5632],
+  );
   const gpt2 = shapeFromOnnxConfig({ n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024, vocab_size: 50257 }, 1000);
-  assert.deepEqual([gpt2.embeddingLength, gpt2.layerCount, gpt2.headCount, gpt2.headCountKv, gpt2.contextLength, gpt2.feedForwardLength], [768, 12, 12, 12, 1024, null]);
+  assert.deepEqual(
+    [gpt2.embeddingLength, gpt2.layerCount, gpt2.headCount, gpt2.headCountKv, gpt2.contextLength, gpt2.feedForwardLength],
+    [768, 12, 12, 12, 1024, null],
+  );
   const empty = shapeFromOnnxConfig({}, 5);
   assert.equal(estimateMemory(empty).total_bytes > 5, true);
 });
 
 test('GGUF header reader on the demo models: shape from the metadata, weights from the tensor table', async (t) => {
   const dir = await tempDir(t);
-  for (const [name, quantization] of [['demo-llama', 'F16'], ['demo-llama-q8', 'Q8_0']] as const) {
+  for (const [name, quantization] of [
+    ['demo-llama', 'F16'],
+    ['demo-llama-q8', 'Q8_0'],
+  ] as const) {
     const file = await generateDemoModel(demoSpec(name), dir);
     const fileBytes = fs.statSync(file).size;
     const parsed = await gguf(file, { allowLocalFile: true });
     const shape = shapeFromGgufHeader(parsed.metadata, parsed.tensorInfos, fileBytes);
     assert.deepEqual(
-      { layers: shape.layerCount, embd: shape.embeddingLength, heads: shape.headCount, kv: shape.headCountKv, ctx: shape.contextLength, ffn: shape.feedForwardLength, q: shape.quantization },
+      {
+        layers: shape.layerCount,
+        embd: shape.embeddingLength,
+        heads: shape.headCount,
+        kv: shape.headCountKv,
+        ctx: shape.contextLength,
+        ffn: shape.feedForwardLength,
+        q: shape.quantization,
+      },
       { layers: 2, embd: 64, heads: 4, kv: 2, ctx: 512, ffn: 128, q: quantization },
     );
     assert.equal(shape.vocabSize, (parsed.metadata as Record<string, unknown>)['llama.vocab_size']);
     // The tensor data is the file after the header, less the alignment padding between tensors (32 bytes at most each).
     const dataBytes = fileBytes - Number(parsed.tensorDataOffset);
-    assert.ok(shape.weightsBytes <= dataBytes && shape.weightsBytes > dataBytes - 32 * parsed.tensorInfos.length, `${shape.weightsBytes} vs ${dataBytes}`);
+    assert.ok(
+      shape.weightsBytes <= dataBytes && shape.weightsBytes > dataBytes - 32 * parsed.tensorInfos.length,
+      `${shape.weightsBytes} vs ${dataBytes}`,
+    );
     // 2 layers x 512 x 2 KV heads x 16 x 2 x 2 bytes.
     assert.equal(estimateMemory(shape).kv_cache_bytes, 2 * 2 * 512 * 2 * 16 * 2);
     // An unknown tensor type falls back to the file size.
-    assert.equal(shapeFromGgufHeader(parsed.metadata, [{ ...parsed.tensorInfos[0], dtype: 99 as never }], fileBytes).weightsBytes, fileBytes);
+    assert.equal(
+      shapeFromGgufHeader(parsed.metadata, [{ ...parsed.tensorInfos[0], dtype: 99 as never }], fileBytes).weightsBytes,
+      fileBytes,
+    );
   }
 });
 
@@ -132,7 +179,10 @@ test('stored-version reader: GGUF entry and ONNX folder (config.json + .onnx siz
   const ggufBytes = fs.statSync(ggufFile).size;
   const ggufShape = await readStoredShape(dir, {
     format: 'gguf',
-    manifest: JSON.stringify({ entry: path.basename(ggufFile), files: [{ path: path.basename(ggufFile), size_bytes: ggufBytes, sha256: 'x' }] }),
+    manifest: JSON.stringify({
+      entry: path.basename(ggufFile),
+      files: [{ path: path.basename(ggufFile), size_bytes: ggufBytes, sha256: 'x' }],
+    }),
     quantization: null,
   });
   assert.equal(ggufShape.quantization, 'Q8_0');
@@ -145,14 +195,29 @@ test('stored-version reader: GGUF entry and ONNX folder (config.json + .onnx siz
     { path: 'onnx/model.onnx', size_bytes: onnxBytes, sha256: 'x' },
     { path: 'tokenizer.json', size_bytes: 9000, sha256: 'x' },
   ];
-  const onnxShape = await readStoredShape(folder, { format: 'onnx', manifest: JSON.stringify({ entry: 'onnx/model.onnx', files }), quantization: 'fp32' });
+  const onnxShape = await readStoredShape(folder, {
+    format: 'onnx',
+    manifest: JSON.stringify({ entry: 'onnx/model.onnx', files }),
+    quantization: 'fp32',
+  });
   assert.deepEqual(
-    { w: onnxShape.weightsBytes, embd: onnxShape.embeddingLength, layers: onnxShape.layerCount, heads: onnxShape.headCount, ctx: onnxShape.contextLength, q: onnxShape.quantization },
+    {
+      w: onnxShape.weightsBytes,
+      embd: onnxShape.embeddingLength,
+      layers: onnxShape.layerCount,
+      heads: onnxShape.headCount,
+      ctx: onnxShape.contextLength,
+      q: onnxShape.quantization,
+    },
     { w: onnxBytes, embd: 64, layers: 2, heads: 4, ctx: 128, q: 'fp32' },
   );
   // External data next to the graph counts as weights too.
   const withData = [...files, { path: 'onnx/model.onnx_data', size_bytes: 1000, sha256: 'x' }];
-  const external = await readStoredShape(folder, { format: 'onnx', manifest: JSON.stringify({ entry: 'onnx/model.onnx', files: withData }), quantization: 'fp32' });
+  const external = await readStoredShape(folder, {
+    format: 'onnx',
+    manifest: JSON.stringify({ entry: 'onnx/model.onnx', files: withData }),
+    quantization: 'fp32',
+  });
   assert.equal(external.weightsBytes, onnxBytes + 1000);
 });
 
@@ -162,34 +227,82 @@ test('fits each device whose budget holds the total; context over the trained on
     { device: 'cpu', budget_bytes: total, free_bytes: 10 * total },
     { device: 'gpu_0', budget_bytes: total - 1, free_bytes: null },
   ];
-  assert.deepEqual(fitsDevices(total, devices).map((d) => [d.device, d.fits]), [['cpu', true], ['gpu_0', false]]);
-  assert.throws(() => checkContextSize(TINYLLAMA, 4096), (error: unknown) => error instanceof HangarError && error.statusCode === 400 && error.code === 'invalid_context_size');
-  assert.throws(() => checkContextSize(TINYLLAMA, 0), (error: unknown) => error instanceof HangarError && error.statusCode === 400);
+  assert.deepEqual(
+    fitsDevices(total, devices).map((d) => [d.device, d.fits]),
+    [
+      ['cpu', true],
+      ['gpu_0', false],
+    ],
+  );
+  assert.throws(
+    () => checkContextSize(TINYLLAMA, 4096),
+    (error: unknown) => error instanceof HangarError && httpStatus(error) === 400 && error.code === 'invalid_context_size',
+  );
+  assert.throws(
+    () => checkContextSize(TINYLLAMA, 0),
+    (error: unknown) => error instanceof HangarError && httpStatus(error) === 400,
+  );
   checkContextSize(TINYLLAMA, 2048);
-  const reply = estimateResponse(TINYLLAMA, 1024, devices, { model: 'tinyllama', version: 1, source: 'local', measured_peak_rss_bytes: null });
+  const reply = estimateResponse(TINYLLAMA, 1024, devices, {
+    model: 'tinyllama',
+    version: 1,
+    source: 'local',
+    measured_peak_rss_bytes: null,
+  });
   assert.equal(reply.context_size, 1024);
   assert.equal(reply.quantization, 'Q8_0');
   assert.equal(reply.total_bytes, estimateMemory(TINYLLAMA, { contextSize: 1024 }).total_bytes);
-  assert.deepEqual(reply.devices.map((d) => d.fits), [true, true]);
-  assert.throws(() => estimateResponse(TINYLLAMA, 4096, devices, { model: 'tinyllama', version: 1, source: 'local', measured_peak_rss_bytes: null }), /trained context of 2048/);
+  assert.deepEqual(
+    reply.devices.map((d) => d.fits),
+    [true, true],
+  );
+  assert.throws(
+    () => estimateResponse(TINYLLAMA, 4096, devices, { model: 'tinyllama', version: 1, source: 'local', measured_peak_rss_bytes: null }),
+    /trained context of 2048/,
+  );
 });
 
 test('placement uses the estimator: the shape when read, else the file size as the weights', () => {
   const withShape = estimateLoadBytes({ backend: 'llamacpp', artifactBytes: 1_169_807_648, shape: TINYLLAMA, contextSize: 2048 });
   assert.deepEqual(withShape, { bytes: estimateMemory(TINYLLAMA, { contextSize: 2048 }).total_bytes, source: 'estimated' });
   // A bigger context asks for more: the KV cache and the mask grow with it.
-  assert.ok(estimateLoadBytes({ backend: 'llamacpp', artifactBytes: 1, shape: { ...TINYLLAMA, contextLength: 8192 }, contextSize: 8192 }).bytes > withShape.bytes + 3 * 46_137_344);
+  assert.ok(
+    estimateLoadBytes({ backend: 'llamacpp', artifactBytes: 1, shape: { ...TINYLLAMA, contextLength: 8192 }, contextSize: 8192 }).bytes >
+      withShape.bytes + 3 * 46_137_344,
+  );
   const bySize = estimateLoadBytes({ backend: 'onnx', artifactBytes: 100 * MIB });
-  assert.ok(bySize.bytes > RUNNER_OVERHEAD_BYTES.onnx + 150 * MIB && bySize.bytes < RUNNER_OVERHEAD_BYTES.onnx + 160 * MIB, String(bySize.bytes / MIB));
-  assert.deepEqual(estimateLoadBytes({ backend: 'onnx', artifactBytes: 1, shape: TINYLLAMA, measuredBytes: 77 }), { bytes: 77, source: 'measured' });
+  assert.ok(
+    bySize.bytes > RUNNER_OVERHEAD_BYTES.onnx + 150 * MIB && bySize.bytes < RUNNER_OVERHEAD_BYTES.onnx + 160 * MIB,
+    String(bySize.bytes / MIB),
+  );
+  assert.deepEqual(estimateLoadBytes({ backend: 'onnx', artifactBytes: 1, shape: TINYLLAMA, measuredBytes: 77 }), {
+    bytes: 77,
+    source: 'measured',
+  });
 });
 
 test('GGUF on the CPU: Q4_0/Q4_K/IQ4_NL matrices count twice (repacked copy), token embeddings and Q8_0 do not', () => {
-  const tensor = (name: string, dtype: number, rows: number, cols: number) => ({ name, n_dims: 2, shape: [BigInt(cols), BigInt(rows)], dtype, offset: 0n });
-  const meta = { 'general.architecture': 'llama', 'llama.block_count': 1, 'llama.embedding_length': 256, 'llama.attention.head_count': 4, 'llama.context_length': 512 };
-  const q4 = shapeFromGgufHeader(meta, [tensor('token_embd.weight', 2, 1000, 256), tensor('blk.0.attn_q.weight', 2, 256, 256), tensor('blk.0.ffn_up.weight', 12, 512, 256)], 0);
+  const tensor = (name: string, dtype: number, rows: number, cols: number) => ({
+    name,
+    n_dims: 2,
+    shape: [BigInt(cols), BigInt(rows)],
+    dtype,
+    offset: 0n,
+  });
+  const meta = {
+    'general.architecture': 'llama',
+    'llama.block_count': 1,
+    'llama.embedding_length': 256,
+    'llama.attention.head_count': 4,
+    'llama.context_length': 512,
+  };
+  const q4 = shapeFromGgufHeader(
+    meta,
+    [tensor('token_embd.weight', 2, 1000, 256), tensor('blk.0.attn_q.weight', 2, 256, 256), tensor('blk.0.ffn_up.weight', 12, 512, 256)],
+    0,
+  );
   // Q4_0: 32 values in 18 bytes; Q4_K: 256 values in 144 bytes.
-  assert.equal(q4.repackedBytes, (256 * 256 / 32) * 18 + (512 * 256 / 256) * 144);
+  assert.equal(q4.repackedBytes, ((256 * 256) / 32) * 18 + ((512 * 256) / 256) * 144);
   const q8 = shapeFromGgufHeader(meta, [tensor('blk.0.attn_q.weight', 8, 256, 256)], 0);
   assert.equal(q8.repackedBytes, 0);
   const withRepack = estimateMemory(q4, { contextSize: 512 });

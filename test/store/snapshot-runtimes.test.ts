@@ -24,7 +24,10 @@ test('an imported ONNX version embeds and an imported GGUF version generates, st
   await extractor.dispose();
 
   const llamaVersion = await catalog.resolve('llama');
-  const llamaFile = path.join(await catalog.versionPath(llamaVersion), llamaVersion.version.format === 'gguf' ? JSON.parse(llamaVersion.version.manifest).entry : '');
+  const llamaFile = path.join(
+    await catalog.versionPath(llamaVersion),
+    llamaVersion.version.format === 'gguf' ? JSON.parse(llamaVersion.version.manifest).entry : '',
+  );
   const llama = await getLlama({ gpu: false });
   const model = await llama.loadModel({ modelPath: llamaFile });
   const context = await model.createContext({ contextSize: 128, threads: Math.max(1, Math.min(2, os.availableParallelism())) });

@@ -5,8 +5,16 @@ import type { Kysely } from 'kysely';
 type AnyDb = Kysely<any>;
 
 export async function up(db: AnyDb): Promise<void> {
-  for (const [column, fallback] of [['metrics', '{}'], ['parameters', '{}'], ['feature_names', '[]'], ['training', '{}']]) {
-    await db.schema.alterTable('model_versions').addColumn(column, 'text', (c) => c.notNull().defaultTo(fallback)).execute();
+  for (const [column, fallback] of [
+    ['metrics', '{}'],
+    ['parameters', '{}'],
+    ['feature_names', '[]'],
+    ['training', '{}'],
+  ] as const) {
+    await db.schema
+      .alterTable('model_versions')
+      .addColumn(column, 'text', (c) => c.notNull().defaultTo(fallback))
+      .execute();
   }
   await db.schema
     .createTable('deployment_events')
@@ -27,5 +35,6 @@ export async function up(db: AnyDb): Promise<void> {
 
 export async function down(db: AnyDb): Promise<void> {
   await db.schema.dropTable('deployment_events').execute();
-  for (const column of ['metrics', 'parameters', 'feature_names', 'training']) await db.schema.alterTable('model_versions').dropColumn(column).execute();
+  for (const column of ['metrics', 'parameters', 'feature_names', 'training'])
+    await db.schema.alterTable('model_versions').dropColumn(column).execute();
 }

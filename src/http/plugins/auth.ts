@@ -42,10 +42,13 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions): Promise<v
       request.keyId = principal.keyId;
     }
     if (access === 'public') return;
-    if (!header) throw new HangarError('unauthorized', 401, 'An API key is required: send Authorization: Bearer <key>');
-    if (!principal) throw new HangarError('unauthorized', 401, 'The API key is invalid, expired or revoked');
+    if (!header) throw new HangarError('unauthorized', 'An API key is required: send Authorization: Bearer <key>');
+    if (!principal) throw new HangarError('unauthorized', 'The API key is invalid, expired or revoked');
     if (!roleAllows(principal.role as Role, access)) {
-      throw new HangarError('forbidden', 403, `This needs the ${access} role; key "${principal.name}" has ${principal.role}`, { required_role: access, role: principal.role });
+      throw new HangarError('forbidden', `This needs the ${access} role; key "${principal.name}" has ${principal.role}`, {
+        required_role: access,
+        role: principal.role,
+      });
     }
   });
 }

@@ -12,11 +12,14 @@ async function docsPlugin(app: FastifyInstance, options: DocsOptions): Promise<v
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Hangar API key (with MANAGEMENT_AUTH_ENABLED=true)' } } },
+      components: {
+        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Hangar API key (with MANAGEMENT_AUTH_ENABLED=true)' } },
+      },
       security: [{ apiKey: [] }],
       info: {
         title: 'Hangar',
-        description: 'Self-hosted model management: registry, artifact store, runtime and monitoring. Errors answer `{"error":{"code","message","details?"}}`.',
+        description:
+          'Self-hosted model management: registry, artifact store, runtime and monitoring. Errors answer `{"error":{"code","message","details?"}}`.',
         version: options.version,
       },
       tags: [
@@ -30,6 +33,8 @@ async function docsPlugin(app: FastifyInstance, options: DocsOptions): Promise<v
         { name: 'registry', description: 'Versions, promotion, rollback, aliases, history, comparison' },
         { name: 'events', description: 'Event stream (SSE) and signed webhooks' },
         { name: 'monitoring', description: 'Metrics, Prometheus, GPUs, hardware, resources, summary' },
+        { name: 'ollama', description: 'Ollama-compatible API (errors answer {"error":"…"})' },
+        { name: 'openai', description: 'OpenAI-compatible API under /v1 (errors answer {"error":{"message","type","param","code"}})' },
       ],
     },
   });

@@ -1,11 +1,14 @@
 // One place that turns every error into `{error:{code,message,details?}}` with the right status; 5xx details stay in the log.
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HangarError } from '../../errors.ts';
+import { HangarError, type ErrorCode } from '../../errors.ts';
 import type { ErrorResponse } from '../../schemas/common.ts';
+import { httpStatus, statusOfCode } from '../error-status.ts';
+import { textBefore } from '../../text-before.ts';
+import { dialectFor, type ErrorDialect } from '../error-dialect.ts';
 
 /** Fastify's own error codes that users can cause, mapped to our codes. */
-const FRAMEWORK_CODES: Record<string, string> = {
+const FRAMEWORK_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
@@ -13,9 +16,11 @@ const FRAMEWORK_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
   FST_ERR_BAD_URL: 'bad_request',
   FST_ERR_ASYNC_CONSTRAINT: 'bad_request',
+  FST_ERR_MAX_PARAM_LENGTH: 'path_parameter_too_long',
 };
 
-const STATUS_CODES: Record<number, string> = {
+/** For framework errors without a code of their own: the code that names their status. */
+const STATUS_CODES: Record<number, ErrorCode> = {
   400: 'bad_request',
   401: 'unauthorized',
   403: 'forbidden',
@@ -23,6 +28,7 @@ const STATUS_CODES: Record<number, string> = {
   405: 'method_not_allowed',
   408: 'request_timeout',
   413: 'payload_too_large',
+  414: 'path_parameter_too_long',
   415: 'unsupported_media_type',
   429: 'rate_limited',
   503: 'service_unavailable',
@@ -51,47 +57,89 @@ export function errorBody(code: string, message: string, details?: Record<string
 export interface ErrorHandlerOptions {
   /** Called for failed requests to routes that declare an audit action (the domain wrote nothing). */
   onFailedMutation?: (request: FastifyRequest, code: string, message: string) => Promise<void>;
+  /** Compatible surfaces whose errors are worded their own way (chosen by path). */
+  dialects?: readonly ErrorDialect[];
+}
+
+/** Sends an error in the shape of the surface the request path belongs to. */
+function sendError(
+  reply: FastifyReply,
+  dialects: readonly ErrorDialect[],
+  path: string,
+  status: number,
+  body: ErrorResponse,
+): FastifyReply {
+  const dialect = dialectFor(dialects, textBefore(path, '?'));
+  if (!dialect) return reply.status(status).send(body);
+  const rendered = dialect.render(status, body);
+  return reply.status(rendered.status).send(rendered.payload);
+}
+
+/** Status and body for any error a request can end with. */
+export function describeError(error: FastifyError | HangarError | Error, request: FastifyRequest): { status: number; body: ErrorResponse } {
+  const fastifyError = error as FastifyError & { validationContext?: string };
+  if (error instanceof HangarError) {
+    const status = httpStatus(error);
+    if (status >= 500) request.log.warn({ err: error }, 'request failed');
+    return { status, body: errorBody(error.code, error.message, error.details) };
+  }
+  if (fastifyError.validation) {
+    const issues = fastifyError.validation as ValidationIssue[];
+    const fields = issues.map((issue) => fieldOf(fastifyError.validationContext, issue));
+    const first = issues[0];
+    const extra = first?.params?.additionalProperty;
+    const reason = typeof extra === 'string' ? 'is not an accepted field' : (first?.message ?? 'is invalid');
+    return {
+      status: 400,
+      body: errorBody('validation_error', `${fields[0]} ${reason}`, {
+        field: fields[0],
+        issues: issues.map((issue, i) => ({ field: fields[i], message: issue.message ?? 'invalid' })),
+      }),
+    };
+  }
+  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
+    const code = (fastifyError.code && FRAMEWORK_CODES[fastifyError.code]) ?? STATUS_CODES[fastifyError.statusCode] ?? 'bad_request';
+    return { status: fastifyError.statusCode, body: errorBody(code, fastifyError.message) };
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return { status: 500, body: errorBody('internal_error', `Internal error; see the server log for request ${request.id}`) };
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors the router raises before any route or hook runs
+ * (a malformed URL, a path parameter over maxParamLength), answered in the same shape.
+ */
+export function frameworkErrorAnswerer(dialects: readonly ErrorDialect[] = []) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    const code = FRAMEWORK_CODES[error.code] ?? 'bad_request';
+    const message =
+      code === 'path_parameter_too_long'
+        ? 'A path parameter is longer than any valid value (e.g. a model name over 128 characters)'
+        : error.message;
+    void sendError(reply, dialects, request.url, statusOfCode(code), errorBody(code, message));
+  };
 }
 
 async function errorHandlerPlugin(app: FastifyInstance, options: ErrorHandlerOptions): Promise<void> {
+  const dialects = options.dialects ?? [];
   app.setErrorHandler(async (error: FastifyError | HangarError | Error, request: FastifyRequest, reply: FastifyReply) => {
-    let status: number;
-    let body: ErrorResponse;
-    const fastifyError = error as FastifyError & { validationContext?: string };
-    if (error instanceof HangarError) {
-      status = error.statusCode;
-      body = errorBody(error.code, error.message, error.details);
-    } else if (fastifyError.validation) {
-      const issues = fastifyError.validation as ValidationIssue[];
-      const fields = issues.map((issue) => fieldOf(fastifyError.validationContext, issue));
-      const first = issues[0];
-      const extra = first?.params?.additionalProperty;
-      const reason = typeof extra === 'string' ? 'is not an accepted field' : (first?.message ?? 'is invalid');
-      status = 400;
-      body = errorBody('validation_error', `${fields[0]} ${reason}`, {
-        field: fields[0],
-        issues: issues.map((issue, i) => ({ field: fields[i], message: issue.message ?? 'invalid' })),
-      });
-    } else if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
-      status = fastifyError.statusCode;
-      const code = (fastifyError.code && FRAMEWORK_CODES[fastifyError.code]) ?? STATUS_CODES[status] ?? 'bad_request';
-      body = errorBody(code, fastifyError.message);
-    } else {
-      status = 500;
-      request.log.error({ err: error }, 'unhandled error');
-      body = errorBody('internal_error', `Internal error; see the server log for request ${request.id}`);
-    }
-    if (status >= 500 && error instanceof HangarError) request.log.warn({ err: error }, 'request failed');
+    const { status, body } = describeError(error, request);
     if (options.onFailedMutation && request.routeOptions.config?.audit) {
-      await options.onFailedMutation(request, body.error.code, body.error.message).catch((auditError: unknown) =>
-        request.log.error({ err: auditError }, 'could not record the failed mutation in the audit log'),
-      );
+      await options
+        .onFailedMutation(request, body.error.code, body.error.message)
+        .catch((auditError: unknown) => request.log.error({ err: auditError }, 'could not record the failed mutation in the audit log'));
     }
-    return reply.status(status).send(body);
+    return sendError(reply, dialects, request.url, status, body);
   });
 
   app.setNotFoundHandler(async (request, reply) =>
-    reply.status(404).send(errorBody('route_not_found', `No route ${request.method} ${request.url.split('?')[0]}`)),
+    sendError(
+      reply,
+      dialects,
+      request.url,
+      404,
+      errorBody('route_not_found', `No route ${request.method} ${textBefore(request.url, '?')}`),
+    ),
   );
 }
 

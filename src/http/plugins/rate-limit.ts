@@ -4,6 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HangarError } from '../../errors.ts';
 import type { Settings } from '../../config/settings.ts';
+import { textBefore } from '../../text-before.ts';
 
 const WINDOW_MS = 60_000;
 /** Probes and docs are never throttled: a supervisor polling health must not lock itself out. */
@@ -14,7 +15,9 @@ async function rateLimitPlugin(app: FastifyInstance, options: { settings: Settin
   // Read on every request, so PATCH /config changes the limit without a restart.
   const limitFor = (request: FastifyRequest) => {
     const config = options.settings.current;
-    return isInference(request) && config.rate_limit.inference_per_minute > 0 ? config.rate_limit.inference_per_minute : config.api_rate_limit;
+    return isInference(request) && config.rate_limit.inference_per_minute > 0
+      ? config.rate_limit.inference_per_minute
+      : config.api_rate_limit;
   };
   await app.register(rateLimit, {
     global: true,
@@ -22,11 +25,15 @@ async function rateLimitPlugin(app: FastifyInstance, options: { settings: Settin
     hook: 'preHandler',
     timeWindow: WINDOW_MS,
     max: (request) => limitFor(request),
-    keyGenerator: (request) => `${isInference(request) ? 'inference' : 'api'}:${request.keyId ? `key:${request.keyId}` : `ip:${request.ip}`}`,
-    allowList: (request) => EXEMPT.test(request.url.split('?')[0]),
+    keyGenerator: (request) =>
+      `${isInference(request) ? 'inference' : 'api'}:${request.keyId ? `key:${request.keyId}` : `ip:${request.ip}`}`,
+    allowList: (request) => EXEMPT.test(textBefore(request.url, '?')),
     enableDraftSpec: true,
     errorResponseBuilder: (_request, context) =>
-      new HangarError('rate_limited', 429, `Rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`, { limit: context.max, retry_after: context.after }),
+      new HangarError('rate_limited', `Rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`, {
+        limit: context.max,
+        retry_after: context.after,
+      }),
   });
 }
 

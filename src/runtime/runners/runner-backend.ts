@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ChatMessage, GenerationDone, LoadCommand, MemoryReport, ReadyMessage } from '../protocol.ts';
+import type { ChatMessage, GenerationDone, LoadCommand, MemoryReport, ReadyMessage, ResponseFormat, ToolDefinition } from '../protocol.ts';
 
 /** What a loaded backend tells the server in its `ready` message (the runner adds loadMs and memory). */
 export type BackendInfo = Pick<ReadyMessage, 'device' | 'accelerator' | 'embeddingLength' | 'contextSize' | 'capabilities' | 'runtime'>;
@@ -25,6 +25,14 @@ export interface GenerationRequest {
   /** Generate exactly maxTokens (fewer only when the context ends), past end-of-generation tokens. */
   ignoreEos: boolean;
   seed?: number;
+  /** Sampler settings; absent ones keep the runtime's defaults. */
+  topP?: number;
+  topK?: number;
+  repeatPenalty?: number;
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  /** Constrains the text to JSON (or JSON matching a schema) with a grammar. */
+  responseFormat?: ResponseFormat;
   /** Aborting ends the generation early with finishReason 'cancelled'. */
   signal: AbortSignal;
   /** Receives text as it is produced; the chunks concatenate to the final text. */
@@ -37,13 +45,22 @@ export type GenerationResult = Omit<GenerationDone, 'type' | 'id'>;
 /** A loaded model. Methods a backend cannot serve are absent (and missing from `info.capabilities`). */
 export interface RunnerBackend {
   readonly info: BackendInfo;
-  embed?(inputs: string[]): Promise<EmbedOutput>;
+  /** `truncate` false: an input longer than the model takes is refused (context_overflow) instead of cut to fit. */
+  embed?(inputs: string[], options: { truncate: boolean }): Promise<EmbedOutput>;
   generate?(prompt: string, request: GenerationRequest): Promise<GenerationResult>;
-  chat?(messages: ChatMessage[], request: GenerationRequest): Promise<GenerationResult>;
+  /** With `tools` the model may answer with tool calls (finishReason tool_calls) instead of text. */
+  chat?(messages: ChatMessage[], request: GenerationRequest, tools: readonly ToolDefinition[]): Promise<GenerationResult>;
   /** Memory this process holds now: RSS, plus VRAM where the runtime reports it. */
   memory(): Promise<MemoryReport>;
   /** Frees the model; the runner exits right after. */
   dispose(): Promise<void>;
+}
+
+/** A tiny model a backend loads once to warm its runtime, as the fields of a load command. */
+export interface WarmUpModel {
+  modelDir: string;
+  entry: string;
+  extras: Partial<LoadCommand>;
 }
 
 /** Opens the model a `load` command names; rejects with the runtime's own reason. */
@@ -65,10 +82,11 @@ export class BackendError extends Error {
 
 /** Scales a vector to unit length (a zero vector stays zero). */
 export function toUnitVector(values: ArrayLike<number>): number[] {
+  const vector = Array.from(values);
   let sumOfSquares = 0;
-  for (let i = 0; i < values.length; i++) sumOfSquares += values[i] * values[i];
+  for (const value of vector) sumOfSquares += value * value;
   const norm = Math.sqrt(sumOfSquares);
-  return Array.from(values, (value) => (norm > 0 ? value / norm : 0));
+  return vector.map((value) => (norm > 0 ? value / norm : 0));
 }
 
 /** The installed version of a package, read from its package.json (exports maps often hide that file). */

@@ -11,11 +11,11 @@ import {
   PingCommand,
   ShutdownCommand,
   isServerCommand,
-  type Backend,
   type RunnerToServer,
   type ServerToRunner,
 } from '../protocol.ts';
-import { BackendError, type GenerationRequest, type LoadBackend, type RunnerBackend } from './runner-backend.ts';
+import { BackendError, type GenerationRequest, type RunnerBackend } from './runner-backend.ts';
+import { backendSpec, isBackendId } from '../backends.ts';
 
 /** Exit codes the supervisor can tell apart (a native crash shows up as a signal instead). */
 const EXIT_OK = 0;
@@ -26,16 +26,6 @@ const SHUTDOWN_STEP_TIMEOUT_MS = 3000;
 
 type RequestCommand = EmbedCommand | GenerateCommand | ChatCommand;
 
-// Each backend is imported only when asked for, so an onnx runner never maps llama.cpp's native code and vice versa.
-const BACKEND_LOADERS: Readonly<Record<Backend, () => Promise<LoadBackend>>> = {
-  onnx: async () => (await import('./onnx/onnx-backend.ts')).loadOnnxBackend,
-  llamacpp: async () => (await import('./llamacpp/llamacpp-backend.ts')).loadLlamaCppBackend,
-};
-const BACKEND_PREWARMERS: Readonly<Record<Backend, () => Promise<unknown>>> = {
-  onnx: async () => (await import('./onnx/onnx-backend.ts')).prewarm(),
-  llamacpp: async () => (await import('./llamacpp/llamacpp-backend.ts')).prewarm(),
-};
-
 /** Set while a spare warms up; a load waits for it so the two never run at once. */
 let warming: Promise<unknown> = Promise.resolve();
 
@@ -45,11 +35,13 @@ let warming: Promise<unknown> = Promise.resolve();
  */
 function prewarmFromEnvironment(): void {
   const backend = process.env.HANGAR_RUNNER_PREWARM;
-  if (backend !== 'onnx' && backend !== 'llamacpp') return;
+  if (!backend || !isBackendId(backend)) return;
   warming = (async () => {
-    await BACKEND_PREWARMERS[backend]();
+    // Each backend is imported only when asked for, so an onnx runner never maps llama.cpp's native code and vice versa.
+    const runtime = await backendSpec(backend).runnerModule();
+    await runtime.prewarm();
     const { warmUpBackend } = await import('./warm-up.ts');
-    await warmUpBackend(backend, await BACKEND_LOADERS[backend]());
+    await warmUpBackend(backend, runtime);
   })().catch((error: unknown) => logError(`warm-up failed (the load will report any real problem): ${describeError(error)}`));
 }
 
@@ -93,8 +85,7 @@ class Runner {
     const startMs = performance.now();
     try {
       await warming;
-      const loadBackend = await BACKEND_LOADERS[command.backend]();
-      const backend = await loadBackend(command);
+      const backend = await (await backendSpec(command.backend).runnerModule()).load(command);
       this.#backend = backend;
       const loadMs = performance.now() - startMs;
       const memory = await backend.memory();
@@ -136,7 +127,7 @@ class Runner {
     switch (command.type) {
       case 'embed': {
         if (!backend.embed) throw unsupported(backend, 'embed');
-        return { type: 'embed_result', id: command.id, ...(await backend.embed(command.inputs)) };
+        return { type: 'embed_result', id: command.id, ...(await backend.embed(command.inputs, { truncate: command.truncate ?? true })) };
       }
       case 'generate': {
         if (!backend.generate) throw unsupported(backend, 'generate');
@@ -144,7 +135,11 @@ class Runner {
       }
       case 'chat': {
         if (!backend.chat) throw unsupported(backend, 'chat');
-        return { type: 'done', id: command.id, ...(await backend.chat(command.messages, this.#generationRequest(command, signal))) };
+        const tools = command.tools ?? [];
+        if (tools.length > 0 && !backend.info.capabilities.includes('tools')) {
+          throw new BackendError('unsupported_operation', 'this model does not support tools (its chat template has no tool calling)');
+        }
+        return { type: 'done', id: command.id, ...(await backend.chat(command.messages, this.#generationRequest(command, signal), tools)) };
       }
     }
   }
@@ -155,7 +150,7 @@ class Runner {
       temperature: command.temperature,
       stop: command.stop,
       ignoreEos: command.ignoreEos ?? false,
-      ...(command.seed === undefined ? {} : { seed: command.seed }),
+      ...definedFields(command, ['seed', 'topP', 'topK', 'repeatPenalty', 'frequencyPenalty', 'presencePenalty', 'responseFormat']),
       signal,
       ...(command.stream ? { onText: (text: string) => void this.#send({ type: 'token', id: command.id, text }) } : {}),
     };
@@ -180,7 +175,9 @@ class Runner {
     for (const { controller } of this.#inFlight.values()) controller.abort();
     await withTimeout(Promise.allSettled([...this.#inFlight.values()].map((request) => request.settled)), SHUTDOWN_STEP_TIMEOUT_MS);
     if (wasReady && this.#backend) {
-      await withTimeout(this.#backend.dispose(), SHUTDOWN_STEP_TIMEOUT_MS).catch((error: unknown) => logError(`dispose failed: ${describeError(error)}`));
+      await withTimeout(this.#backend.dispose(), SHUTDOWN_STEP_TIMEOUT_MS).catch((error: unknown) =>
+        logError(`dispose failed: ${describeError(error)}`),
+      );
     }
     await this.#exit(EXIT_OK);
   }
@@ -239,7 +236,10 @@ function errorReply(id: string, error: unknown): RunnerToServer {
 }
 
 function unsupported(backend: RunnerBackend, operation: string): BackendError {
-  return new BackendError('unsupported_operation', `${operation} is not supported by this model (it can: ${backend.info.capabilities.join(', ') || 'nothing'})`);
+  return new BackendError(
+    'unsupported_operation',
+    `${operation} is not supported by this model (it can: ${backend.info.capabilities.join(', ') || 'nothing'})`,
+  );
 }
 
 /** The runtime's own words, with the cause it wraps when there is one. */
@@ -247,6 +247,13 @@ function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
   return `${error.message}${cause}`;
+}
+
+/** The fields of `source` named in `keys` that are set (absent ones stay absent, so the runtime keeps its defaults). */
+function definedFields<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const picked: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (source[key] !== undefined) picked[key] = source[key];
+  return picked;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -270,7 +277,9 @@ async function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T | 
 }
 
 function crash(error: unknown): never {
-  process.stderr.write(`hangar runner ${process.pid} crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `hangar runner ${process.pid} crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(EXIT_CRASHED);
 }
 

@@ -5,18 +5,16 @@ import {
   LlamaChat,
   LlamaCompletion,
   LlamaLogLevel,
-  LlamaVocabularyType,
-  type ChatHistoryItem,
-  type LLamaChatGenerateResponseOptions,
   type Llama,
-  type LlamaCompletionGenerationOptions,
   type LlamaContext,
   type LlamaContextSequence,
   type LlamaEmbeddingContext,
+  type LlamaGrammar,
   type LlamaModel,
   type Token,
 } from 'node-llama-cpp';
-import type { ChatMessage, LoadCommand, MemoryReport } from '../../protocol.ts';
+import { supportsTools } from '../../../model-shape/chat-template-facts.ts';
+import type { ChatMessage, LoadCommand, MemoryReport, ToolDefinition } from '../../protocol.ts';
 import {
   BackendError,
   installedPackageVersion,
@@ -26,6 +24,17 @@ import {
   type GenerationResult,
   type RunnerBackend,
 } from '../runner-backend.ts';
+import {
+  beginningToken,
+  countChatPromptTokens,
+  finishReasonOf,
+  GenerationClock,
+  generateIgnoringEos,
+  samplingOptions,
+  type GenerationOutcome,
+} from './llamacpp-generation.ts';
+import { toChatFunctions, toChatHistory, toToolCalls } from './llamacpp-chat-history.ts';
+import { GrammarCache } from './llamacpp-grammar.ts';
 
 /** Context window used when the load command names none: the trained context, capped here. */
 const DEFAULT_CONTEXT_CAP = 4096;
@@ -67,7 +76,8 @@ async function openLlama(command: LoadCommand, logger: LlamaLogger): Promise<Lla
   if (command.device === 'gpu') {
     if (command.gpuIndex !== undefined) restrictToGpu(command.gpuIndex);
     const llama = await getLlama({ gpu: 'auto', logger });
-    if (llama.gpu === false) throw new Error('llamacpp runner: device gpu was requested but node-llama-cpp found no usable GPU backend (CUDA, Vulkan or Metal)');
+    if (llama.gpu === false)
+      throw new Error('llamacpp runner: device gpu was requested but node-llama-cpp found no usable GPU backend (CUDA, Vulkan or Metal)');
     return llama;
   }
   return prewarmedCpuLlama ?? openCpuLlama(logger);
@@ -120,11 +130,6 @@ interface GenerationSlot {
   chat: LlamaChat;
 }
 
-/** The parts of a generation the backend assembles into a GenerationResult. */
-interface GenerationOutcome {
-  finishReason: GenerationResult['finishReason'];
-}
-
 interface LlamaCppBackendOptions {
   threads: number;
   runtime: string;
@@ -139,6 +144,7 @@ class LlamaCppBackend implements RunnerBackend {
   readonly #threads: number;
   readonly #onGpu: boolean;
   readonly #freeSlots: GenerationSlot[];
+  readonly #grammars: GrammarCache;
   #embeddingContext: Promise<LlamaEmbeddingContext> | null = null;
   #embedQueue: Promise<unknown> = Promise.resolve();
 
@@ -149,12 +155,15 @@ class LlamaCppBackend implements RunnerBackend {
     this.#threads = options.threads;
     this.#onGpu = options.onGpu;
     this.#freeSlots = Array.from({ length: context.totalSequences }, () => createSlot(context.getSequence()));
+    this.#grammars = new GrammarCache(llama);
+    // Tool calling is offered where the model's own chat template has it (the rule /api/show applies to unloaded models too).
+    const tools = supportsTools(model.fileInfo.metadata.tokenizer?.chat_template);
     this.info = {
       device: options.onGpu ? 'gpu' : 'cpu',
       accelerator: options.onGpu && llama.gpu !== false ? llama.gpu : 'cpu',
       embeddingLength: model.embeddingVectorSize,
       contextSize: context.contextSize,
-      capabilities: ['generate', 'chat', 'embed'],
+      capabilities: ['generate', 'chat', 'embed', ...(tools ? (['tools'] as const) : [])],
       runtime: options.runtime,
     };
   }
@@ -164,10 +173,15 @@ class LlamaCppBackend implements RunnerBackend {
     const promptTokens = this.#completionInput(prompt);
     clock.promptTokens = promptTokens.length;
     const maxTokens = this.#fitMaxTokens(promptTokens.length, request.maxTokens);
+    const grammar = await this.#grammarFor(request);
     return this.#withSlot(clock, async (slot) => {
-      if (request.ignoreEos) return generateIgnoringEos(slot.sequence, promptTokens, maxTokens, request, clock);
+      if (request.ignoreEos) {
+        if (grammar) throw new BackendError('invalid_input', 'ignore_eos cannot be combined with a response format');
+        return generateIgnoringEos(slot.sequence, promptTokens, maxTokens, request, clock);
+      }
       const { metadata } = await slot.completion.generateCompletionWithMeta(prompt, {
         ...samplingOptions(request, maxTokens, clock),
+        ...(grammar ? { grammar } : {}),
         // The prompt was checked to fit; no context shift may silently drop its start.
         contextShiftSize: 1,
         disableContextShift: true,
@@ -176,32 +190,51 @@ class LlamaCppBackend implements RunnerBackend {
     });
   }
 
-  async chat(messages: ChatMessage[], request: GenerationRequest): Promise<GenerationResult> {
+  async chat(messages: ChatMessage[], request: GenerationRequest, tools: readonly ToolDefinition[]): Promise<GenerationResult> {
     const clock = new GenerationClock(request);
     const history = toChatHistory(messages);
+    // node-llama-cpp constrains a response either to a grammar or to its function-call syntax, not both.
+    if (tools.length > 0 && request.responseFormat) {
+      throw new BackendError('invalid_input', 'a response format cannot be combined with tools');
+    }
+    const functions = tools.length > 0 ? toChatFunctions(tools) : undefined;
+    const grammar = await this.#grammarFor(request);
     return this.#withSlot(clock, async (slot) => {
-      const promptTokens = countChatPromptTokens(slot.chat, history, this.#model);
+      const promptTokens = countChatPromptTokens(slot.chat, history, this.#model, functions);
       clock.promptTokens = promptTokens;
       const maxTokens = this.#fitMaxTokens(promptTokens, request.maxTokens);
-      const { metadata } = await slot.chat.generateResponse(history, samplingOptions(request, maxTokens, clock));
+      const options = samplingOptions(request, maxTokens, clock);
+      if (functions) {
+        const response = await slot.chat.generateResponse(history, { ...options, functions });
+        const toolCalls = toToolCalls(response.functionCalls);
+        return { finishReason: toolCalls.length > 0 ? 'tool_calls' : finishReasonOf(response.metadata.stopReason), toolCalls };
+      }
+      const { metadata } = await slot.chat.generateResponse(history, { ...options, ...(grammar ? { grammar } : {}) });
       return { finishReason: finishReasonOf(metadata.stopReason) };
     });
   }
 
-  async embed(inputs: string[]): Promise<EmbedOutput> {
+  #grammarFor(request: GenerationRequest): Promise<LlamaGrammar | undefined> {
+    return request.responseFormat ? this.#grammars.grammarFor(request.responseFormat) : Promise.resolve(undefined);
+  }
+
+  async embed(inputs: string[], options: { truncate: boolean }): Promise<EmbedOutput> {
     if (inputs.length === 0) throw new BackendError('invalid_input', 'inputs must hold at least one string');
     // One embedding context evaluates one input at a time; requests queue here instead of racing on it.
-    const run = this.#embedQueue.then(() => this.#embedSequentially(inputs));
+    const run = this.#embedQueue.then(() => this.#embedSequentially(inputs, options.truncate));
     this.#embedQueue = run.catch(() => undefined);
     return run;
   }
 
-  async #embedSequentially(inputs: string[]): Promise<EmbedOutput> {
+  async #embedSequentially(inputs: string[], truncate: boolean): Promise<EmbedOutput> {
     const embeddingContext = await this.#getEmbeddingContext();
+    const tokenized = inputs.map((input) => this.#model.tokenize(input));
+    // Refused before any input is embedded: the whole request fails, as one answer cannot leave an input out.
+    if (!truncate) for (const [index, textTokens] of tokenized.entries()) this.#assertFitsContext(embeddingContext, textTokens, index);
     const embeddings: number[][] = [];
     let tokens = 0;
-    for (const input of inputs) {
-      const inputTokens = this.#truncateToContext(embeddingContext, this.#model.tokenize(input));
+    for (const textTokens of tokenized) {
+      const inputTokens = this.#truncateToContext(embeddingContext, textTokens);
       const embedding = await embeddingContext.getEmbeddingFor(inputTokens);
       embeddings.push(toUnitVector(embedding.vector));
       tokens += embeddingContext.calculateInputLength(inputTokens);
@@ -211,10 +244,24 @@ class LlamaCppBackend implements RunnerBackend {
 
   /** Cuts an input to what the context holds, as the onnx pipeline (and Ollama's default `truncate`) does. */
   #truncateToContext(embeddingContext: LlamaEmbeddingContext, textTokens: Token[]): Token[] {
-    // The context adds its beginning/end tokens itself, and needs one cell to spare.
-    const specialTokens = embeddingContext.calculateInputLength(textTokens) - textTokens.length;
-    const room = this.#context.contextSize - 1 - specialTokens;
+    const room = this.#embeddingRoom(embeddingContext, textTokens);
     return textTokens.length > room ? textTokens.slice(0, room) : textTokens;
+  }
+
+  /** Text tokens an input may have: the context adds its beginning/end tokens itself, and needs one cell to spare. */
+  #embeddingRoom(embeddingContext: LlamaEmbeddingContext, textTokens: Token[]): number {
+    const specialTokens = embeddingContext.calculateInputLength(textTokens) - textTokens.length;
+    return this.#context.contextSize - 1 - specialTokens;
+  }
+
+  #assertFitsContext(embeddingContext: LlamaEmbeddingContext, textTokens: Token[], index: number): void {
+    const room = this.#embeddingRoom(embeddingContext, textTokens);
+    if (textTokens.length > room) {
+      throw new BackendError(
+        'context_overflow',
+        `input ${index} has ${textTokens.length} tokens, more than the ${room} this model embeds at once (context ${this.#context.contextSize}); send truncate: true to cut it to fit`,
+      );
+    }
   }
 
   #getEmbeddingContext(): Promise<LlamaEmbeddingContext> {
@@ -259,8 +306,8 @@ class LlamaCppBackend implements RunnerBackend {
     const slot = this.#freeSlots.pop();
     if (!slot) throw new BackendError('overloaded', `all ${this.#context.totalSequences} generation slots (parallel) are busy`);
     try {
-      const { finishReason } = await run(slot);
-      return clock.result(finishReason);
+      const { finishReason, toolCalls } = await run(slot);
+      return clock.result(finishReason, toolCalls);
     } catch (error) {
       if (clock.signal.aborted) return clock.result('cancelled');
       throw error;
@@ -270,126 +317,8 @@ class LlamaCppBackend implements RunnerBackend {
   }
 }
 
-/** The token LlamaCompletion puts before a prompt (mirrors its resolveBeginningTokenToPrepend, which is not exported). */
-function beginningToken(model: LlamaModel): Token | null {
-  const vocabulary = model.vocabularyType;
-  if (vocabulary === LlamaVocabularyType.rwkv || vocabulary === LlamaVocabularyType.ugm) return null;
-  if (vocabulary === LlamaVocabularyType.wpm || model.tokens.shouldPrependBosToken) return model.tokens.bos;
-  return null;
-}
-
 function createSlot(sequence: LlamaContextSequence): GenerationSlot {
   return { sequence, completion: new LlamaCompletion({ contextSequence: sequence }), chat: new LlamaChat({ contextSequence: sequence }) };
-}
-
-/** Times a generation and collects its streamed text, so `done.text` is exactly what was streamed. */
-class GenerationClock {
-  readonly signal: AbortSignal;
-  /** Set by the caller once the prompt is tokenized. */
-  promptTokens = 0;
-  readonly #startMs = performance.now();
-  readonly #request: GenerationRequest;
-  #firstTokenMs: number | null = null;
-  #completionTokens = 0;
-  #text = '';
-
-  constructor(request: GenerationRequest) {
-    this.#request = request;
-    this.signal = request.signal;
-  }
-
-  countTokens(count: number): void {
-    if (count > 0 && this.#firstTokenMs === null) this.#firstTokenMs = performance.now() - this.#startMs;
-    this.#completionTokens += count;
-  }
-
-  emitText(text: string): void {
-    if (text === '') return;
-    this.#text += text;
-    this.#request.onText?.(text);
-  }
-
-  result(finishReason: GenerationResult['finishReason']): GenerationResult {
-    return {
-      text: this.#text,
-      promptTokens: this.promptTokens,
-      completionTokens: this.#completionTokens,
-      finishReason,
-      firstTokenMs: this.#firstTokenMs,
-      generationMs: performance.now() - this.#startMs,
-    };
-  }
-}
-
-/** Options LlamaCompletion and LlamaChat share (the intersection of their option types). */
-function samplingOptions(request: GenerationRequest, maxTokens: number, clock: GenerationClock): LlamaCompletionGenerationOptions & LLamaChatGenerateResponseOptions {
-  return {
-    maxTokens,
-    temperature: request.temperature,
-    ...(request.seed === undefined ? {} : { seed: request.seed }),
-    customStopTriggers: request.stop.filter((stop) => stop !== ''),
-    signal: request.signal,
-    stopOnAbortSignal: true,
-    onToken: (tokens: Token[]) => clock.countTokens(tokens.length),
-    onTextChunk: (text: string) => clock.emitText(text),
-  };
-}
-
-type StopReason = 'eogToken' | 'stopGenerationTrigger' | 'customStopTrigger' | 'functionCalls' | 'maxTokens' | 'abort';
-
-function finishReasonOf(stopReason: StopReason): GenerationResult['finishReason'] {
-  if (stopReason === 'maxTokens') return 'length';
-  if (stopReason === 'abort') return 'cancelled';
-  return 'stop';
-}
-
-/**
- * Generates exactly maxTokens: end-of-generation tokens are fed back like any other (they add no text), as benchmarks
- * need a fixed count. Stop strings do not apply here.
- */
-async function generateIgnoringEos(
-  sequence: LlamaContextSequence,
-  input: Token[],
-  maxTokens: number,
-  request: GenerationRequest,
-  clock: GenerationClock,
-): Promise<GenerationOutcome> {
-  const model = sequence.model;
-  await sequence.clearHistory();
-  const emitted: Token[] = [];
-  let pending: Token[] = [];
-  const seed = request.seed === undefined ? {} : { seed: request.seed };
-  const tokens = sequence.evaluate(input, { temperature: request.temperature, ...seed, yieldEogToken: true });
-  let generated = 0;
-  for await (const token of tokens) {
-    generated += 1;
-    clock.countTokens(1);
-    pending.push(token);
-    // A multi-byte character can span tokens: hold them until the text is whole (as LlamaCompletion does).
-    const text = model.detokenize(pending, false, emitted.slice(-16));
-    if (!text.endsWith('\uFFFD') || pending.length >= 4) {
-      clock.emitText(text);
-      emitted.push(...pending);
-      pending = [];
-    }
-    if (generated >= maxTokens || clock.signal.aborted) break;
-  }
-  if (pending.length > 0) clock.emitText(model.detokenize(pending, false, emitted.slice(-16)));
-  return { finishReason: clock.signal.aborted && generated < maxTokens ? 'cancelled' : 'length' };
-}
-
-function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
-  return messages.map((message): ChatHistoryItem => {
-    if (message.role === 'assistant') return { type: 'model', response: [message.content] };
-    return { type: message.role, text: message.content };
-  });
-}
-
-/** Tokens of the rendered chat (template applied) up to where the model's answer starts. */
-function countChatPromptTokens(chat: LlamaChat, history: ChatHistoryItem[], model: LlamaModel): number {
-  const withAnswerTurn: ChatHistoryItem[] = history.at(-1)?.type === 'model' ? history : [...history, { type: 'model', response: [] }];
-  const { contextText } = chat.chatWrapper.generateContextState({ chatHistory: withAnswerTurn });
-  return contextText.tokenize(model.tokenizer).length;
 }
 
 function errorText(error: unknown): string {

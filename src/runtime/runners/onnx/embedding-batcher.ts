@@ -59,16 +59,24 @@ export class EmbeddingBatcher<Input, Output> {
   submit(inputs: readonly Input[]): Promise<BatchedResult<Output>> {
     if (inputs.length === 0) return Promise.resolve({ outputs: [], batchSize: 0 });
     return new Promise((resolve, reject) => {
-      const request: PendingRequest<Output> = { outputs: new Array<Output>(inputs.length), remaining: inputs.length, batchSize: 0, failed: false, resolve, reject };
+      const request: PendingRequest<Output> = {
+        outputs: new Array<Output>(inputs.length),
+        remaining: inputs.length,
+        batchSize: 0,
+        failed: false,
+        resolve,
+        reject,
+      };
       const queuedAtMs = performance.now();
-      inputs.forEach((input, index) => this.#queue.push({ input, index, request, queuedAtMs }));
+      for (const [index, input] of inputs.entries()) this.#queue.push({ input, index, request, queuedAtMs });
       this.#schedule();
     });
   }
 
   #schedule(): void {
-    if (this.#running || this.#queue.length === 0) return;
-    const waitedMs = performance.now() - this.#queue[0].queuedAtMs;
+    const oldest = this.#queue[0];
+    if (this.#running || oldest === undefined) return;
+    const waitedMs = performance.now() - oldest.queuedAtMs;
     if (this.#queue.length >= this.#maxBatchSize || waitedMs >= this.#maxBatchWaitMs) {
       this.#clearTimer();
       void this.#runNextBatch();
@@ -94,7 +102,11 @@ export class EmbeddingBatcher<Input, Output> {
     try {
       const outputs = await this.#runBatch(batch.map((queued) => queued.input));
       if (outputs.length !== batch.length) throw new Error(`batch function returned ${outputs.length} outputs for ${batch.length} inputs`);
-      batch.forEach((queued, i) => deliver(queued, outputs[i], batch.length));
+      for (const [i, output] of outputs.entries()) {
+        const queued = batch[i];
+        if (queued === undefined) throw new Error(`internal: batch output ${i} has no queued input`);
+        deliver(queued, output, batch.length);
+      }
     } catch (error) {
       for (const queued of batch) fail(queued.request, error);
     } finally {

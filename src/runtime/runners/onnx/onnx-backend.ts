@@ -69,7 +69,9 @@ function entryFileOptions(entry: string, dtype: FileDtype): { subfolder: string;
 
 async function probeEmbeddingLength(extractor: FeatureExtractionPipeline): Promise<number> {
   const probe = await extractor('probe', { pooling: 'mean', normalize: true });
-  return probe.dims[probe.dims.length - 1];
+  const width = probe.dims.at(-1);
+  if (width === undefined) throw new Error('onnx runner: the probe embedding has no dimensions');
+  return width;
 }
 
 class OnnxBackend implements RunnerBackend {
@@ -86,8 +88,10 @@ class OnnxBackend implements RunnerBackend {
     this.info = { device: 'cpu', accelerator: 'cpu', embeddingLength, contextSize: null, capabilities: ['embed'], runtime };
   }
 
-  async embed(inputs: string[]): Promise<EmbedOutput> {
+  async embed(inputs: string[], options: { truncate: boolean }): Promise<EmbedOutput> {
     if (inputs.length === 0) throw new BackendError('invalid_input', 'inputs must hold at least one string');
+    // The pipeline always cuts inputs to the tokenizer's model_max_length; refusing instead is checked here.
+    if (!options.truncate) this.#assertFit(inputs);
     const { outputs, batchSize } = await this.#batcher.submit(inputs);
     return {
       embeddings: outputs.map((output) => output.vector),
@@ -100,9 +104,34 @@ class OnnxBackend implements RunnerBackend {
   async #embedBatch(inputs: string[]): Promise<EmbeddedInput[]> {
     const pooled = await this.#extractor(inputs, { pooling: 'mean', normalize: true });
     const width = pooled.dims[1];
+    if (width === undefined) {
+      throw new Error(`onnx runner: pooled embeddings have dims [${pooled.dims.join(', ')}], expected [batch, width]`);
+    }
     const data = pooled.data as Float32Array;
-    const tokenCounts = this.#countTokens(inputs);
-    return inputs.map((_, i) => ({ vector: Array.from(data.subarray(i * width, (i + 1) * width)), tokens: tokenCounts[i] }));
+    return this.#countTokens(inputs).map((tokens, i) => ({ vector: Array.from(data.subarray(i * width, (i + 1) * width)), tokens }));
+  }
+
+  /** Refuses (context_overflow) the first input longer than the model takes, naming its index and token counts. */
+  #assertFit(inputs: string[]): void {
+    const limit = this.#maxInputTokens();
+    if (!Number.isFinite(limit)) return;
+    const encoded = this.#extractor.tokenizer(inputs, { padding: false, truncation: false, return_tensor: false });
+    for (const [index, ids] of encoded.input_ids.entries()) {
+      if (ids.length > limit) {
+        throw new BackendError(
+          'context_overflow',
+          `input ${index} has ${ids.length} tokens, more than the ${limit} this model takes; send truncate: true to cut it to fit`,
+        );
+      }
+    }
+  }
+
+  /** The longest input the pipeline passes on uncut: the tokenizer's model_max_length, else the model's positions. */
+  #maxInputTokens(): number {
+    const fromTokenizer = Number(this.#extractor.tokenizer.model_max_length);
+    if (Number.isFinite(fromTokenizer) && fromTokenizer > 0) return fromTokenizer;
+    const positions = (this.#extractor.model.config as { max_position_embeddings?: unknown }).max_position_embeddings;
+    return typeof positions === 'number' && positions > 0 ? positions : Number.POSITIVE_INFINITY;
   }
 
   /** Tokens per input as the model sees them (special tokens included, padding not, truncated like the pipeline). */

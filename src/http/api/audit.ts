@@ -1,0 +1,28 @@
+// Audit log route: who changed what, when, with which outcome.
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { HangarContext } from '../context.ts';
+import { errorResponses } from '../../schemas/common.ts';
+import { AuditList, AuditQuerySchema } from '../../schemas/audit.ts';
+import { listAuditEvents } from '../../registry/audit.ts';
+
+export default async function auditRoutes(app: FastifyInstance, ctx: HangarContext): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  r.get(
+    '/api/v1/audit',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['audit'],
+        description:
+          'Audit events, newest first. Filter by actor, action, target, outcome and time range (since inclusive, until exclusive); page with limit and page_token.',
+        querystring: AuditQuerySchema,
+        response: { 200: AuditList, ...errorResponses(400) },
+      },
+    },
+    async (request) => {
+      const { limit, page_token, ...filters } = request.query;
+      return listAuditEvents(ctx.database.db, { ...filters, limit: limit ?? 100, pageToken: page_token });
+    },
+  );
+}

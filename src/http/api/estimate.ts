@@ -1,0 +1,100 @@
+// Memory estimate route: GET /api/v1/models/estimate-memory (weights + KV cache + compute + runner, and which devices fit).
+import os from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { HangarContext } from '../context.ts';
+import { errorResponses } from '../../schemas/common.ts';
+import { EstimateMemoryQuery, EstimateMemoryResponse } from '../../schemas/estimate.ts';
+import { estimateResponse, type DeviceBudget } from '../../model-shape/estimate-reply.ts';
+import type { ModelFormat } from '../../model-shape/model-shape.ts';
+import { readStoredShape } from '../../model-shape/stored-shape.ts';
+import { gpuBudgetBytes, MIB } from '../../runtime/placement.ts';
+import { backendForFormat } from '../../runtime/backends.ts';
+import { MeasurementStore } from '../../runtime/measurements.ts';
+import { HangarError, InvalidInput } from '../../errors.ts';
+import { estimateHubRepo } from '../../hub/hub-estimate.ts';
+
+/**
+ * Where a model of this format could be loaded, with each budget: the CPU (memory.ram_budget_mb, free = budget less what
+ * loaded runners use, capped by the OS's available memory) and, for GGUF, each GPU (gpuBudgetBytes); the ONNX runner is CPU-only.
+ */
+export async function deviceBudgets(ctx: HangarContext, format: ModelFormat): Promise<DeviceBudget[]> {
+  const usage = ctx.runtime.deviceUsage();
+  const ramBudget = usage.ram.budgetBytes;
+  const ramUsed = usage.ram.usedBytes;
+  const devices: DeviceBudget[] = [
+    { device: 'cpu', budget_bytes: ramBudget, free_bytes: Math.max(0, Math.min(ramBudget - ramUsed, os.freemem())) },
+  ];
+  // Only a backend that can use a GPU here gets GPU budgets (the ONNX runner is CPU-only).
+  if (backendForFormat(format)?.gpuUnavailableReason !== null) return devices;
+  const query = await ctx.gpus.query().catch(() => null);
+  for (const gpu of query?.gpus ?? []) {
+    const own = usage.gpus.get(gpu.index)?.vramBytes ?? 0;
+    const budget = gpuBudgetBytes(gpu, ctx.settings.current.memory.vram_budget_mb, own);
+    devices.push({
+      device: `gpu_${gpu.index}`,
+      budget_bytes: budget,
+      free_bytes: Math.max(0, Math.min(budget - own, gpu.memoryFreeMb * MIB)),
+    });
+  }
+  return devices;
+}
+
+/** The estimate for a model in the local catalog (`name`, `name:version`, `name:alias`); 404 model_not_found otherwise. */
+export async function estimateLocal(ctx: HangarContext, query: EstimateMemoryQuery): Promise<EstimateMemoryResponse> {
+  const resolved = await ctx.catalog.resolve(query.model);
+  const { version } = resolved;
+  if (query.variant !== undefined && query.variant.toLowerCase() !== (version.quantization ?? '').toLowerCase()) {
+    throw new InvalidInput(
+      `${resolved.model.name} version ${version.version} is ${version.quantization ?? 'of unknown quantization'}, not ${query.variant}; leave variant out or name that version`,
+      { model: resolved.model.name, version: version.version, variant: query.variant, quantization: version.quantization },
+      'invalid_variant',
+    );
+  }
+  const shape = await readStoredShape(await ctx.catalog.versionPath(resolved), version);
+  const measured = await new MeasurementStore(ctx.database.db).peak(version.id, 'cpu');
+  return estimateResponse(shape, query.context_size, await deviceBudgets(ctx, shape.format), {
+    model: resolved.model.name,
+    version: version.version,
+    source: 'local',
+    measured_peak_rss_bytes: measured?.rssBytes ?? null,
+    sequences: ctx.settings.current.runtime.parallel,
+  });
+}
+
+export default async function estimateRoutes(app: FastifyInstance, ctx: HangarContext): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  r.get(
+    '/api/v1/models/estimate-memory',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['models'],
+        description:
+          "Memory a load of `model` (a local model, or a hub repo id such as org/name with an optional `variant`: read from the hub without downloading weights) would take: weights, KV cache for the context (2 x layers x context x KV heads x head size x 2 bytes), compute buffers and the runner process, their total, and whether it fits each device's budget. Also the peak RSS measured at its last load, if any.",
+        querystring: EstimateMemoryQuery,
+        response: { 200: EstimateMemoryResponse, ...errorResponses(400, 403, 404, 422, 502) },
+      },
+    },
+    async (request) => {
+      try {
+        return await estimateLocal(ctx, request.query);
+      } catch (error) {
+        // Not a local model: a hub repo id (org/name) is estimated from the hub without downloading the weights.
+        const code = error instanceof HangarError ? error.code : null;
+        const repoId = request.query.model.includes('/') && !request.query.model.includes(':');
+        if (!repoId || (code !== 'model_not_found' && code !== 'invalid_variant')) throw error;
+        const fromHub = estimateHubRepo(
+          ctx.hub(),
+          request.query,
+          (format) => deviceBudgets(ctx, format),
+          ctx.settings.current.runtime.parallel,
+        );
+        // A repo downloaded in one variant is also a local model: another variant of it is estimated from the hub
+        // (the Download page asks for each), and the local answer's error stands when the hub has no such repo.
+        return code === 'invalid_variant' ? fromHub.catch(() => Promise.reject(error)) : fromHub;
+      }
+    },
+  );
+}

@@ -1,0 +1,183 @@
+// Monitoring routes: model metrics, Prometheus /metrics, GPU status, hardware profile, optimization status, resources, summary.
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { HangarContext } from '../context.ts';
+import { errorResponses } from '../../schemas/common.ts';
+import { ModelNameParams } from '../../schemas/models.ts';
+import {
+  GpuStatusReply,
+  HardwareProfileReply,
+  MetricsReply,
+  ModelMetricsEntry,
+  OptimizationReply,
+  ResourcesReply,
+  SummaryReply,
+} from '../../schemas/monitoring.ts';
+import { gpuStatus, optimizationStatus, resources, summary } from '../../monitor/system-reports.ts';
+import { recommend } from '../../monitor/hardware-advice.ts';
+import { gpuBudgetBytes } from '../../runtime/placement.ts';
+import type { ModelStatus } from '../../schemas/runtime.ts';
+import { parseModelRef } from '../../registry/model-name.ts';
+
+export default async function monitoringRoutes(app: FastifyInstance, ctx: HangarContext): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const sources = { runtime: ctx.runtime, catalog: ctx.catalog, settings: ctx.settings, gpus: ctx.gpus };
+  const entry = (status: ModelStatus) => ({
+    ...(ctx.metrics.modelSnapshot(status.name) ?? ctx.metrics.emptySnapshot()),
+    status: status.status,
+    version: status.version,
+    queue_depth: status.queue_depth,
+    in_flight: status.in_flight,
+    load_count: status.load_count,
+    last_load_ms: status.last_load_ms,
+  });
+  const recommendations = async () => {
+    const profile = await ctx.hardware.profile();
+    const gpus = (await ctx.gpus.query()).gpus;
+    return {
+      profile,
+      recommendations: recommend(profile, {
+        ramBudgetBytes: ctx.runtime.ramBudgetBytes(),
+        vramBudgetBytesPerGpu: gpus.map((g) => gpuBudgetBytes(g, ctx.settings.current.memory.vram_budget_mb, 0)),
+      }),
+    };
+  };
+
+  for (const path of ['/models/metrics', '/api/v1/models/metrics']) {
+    r.get(
+      path,
+      {
+        config: { role: 'viewer' },
+        schema: {
+          tags: ['monitoring'],
+          description:
+            'Inference metrics (seed 000): totals, average latency, throughput (last 60 s), error rate, GPU utilisation; per model also p50/p95/p99 latency over the last 5 minutes (HDR histogram), tokens/s, failures by reason, queue depth, loads.',
+          response: { 200: MetricsReply },
+        },
+      },
+      async () => {
+        const enabled = ctx.settings.current.model_metrics_enabled;
+        const gpus = await ctx.gpus.query();
+        const statuses = await ctx.runtime.statusAll();
+        return {
+          enabled,
+          ...(enabled ? {} : { message: 'Metrics collection is off (MODEL_METRICS_ENABLED=false); these figures are frozen.' }),
+          metrics: {
+            ...ctx.metrics.overallSnapshot(),
+            gpu_utilization: Object.fromEntries(gpus.gpus.map((g) => [`gpu_${g.index}`, g.utilizationPercent])),
+          },
+          models: Object.fromEntries(Object.values(statuses).map((s) => [s.name, entry(s)])),
+        };
+      },
+    );
+  }
+
+  r.get(
+    '/api/v1/models/:name/metrics',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['monitoring'],
+        description: "One model's metrics.",
+        params: ModelNameParams,
+        response: { 200: ModelMetricsEntry, ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => entry(await ctx.runtime.status(parseModelRef(request.params.name).name)),
+  );
+
+  r.get(
+    '/metrics',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['monitoring'],
+        description:
+          'Prometheus text exposition: hangar_* series (requests, durations, tokens, queue depth, loaded models, memory, load time, GPUs) and process metrics.',
+        response: { 200: Type.String() },
+      },
+    },
+    async (_request, reply) => {
+      reply.header('content-type', ctx.prometheus.contentType);
+      return ctx.prometheus.metrics();
+    },
+  );
+
+  for (const path of ['/gpu/status', '/api/v1/gpu/status']) {
+    r.get(
+      path,
+      {
+        config: { role: 'viewer' },
+        schema: {
+          tags: ['monitoring'],
+          description:
+            'GPUs from nvidia-smi (cached ~1 s): memory, utilisation, temperature, power, and the processes on each with the model they serve. Without a GPU: 200 with available false and the reason.',
+          response: { 200: GpuStatusReply },
+        },
+      },
+      async () => gpuStatus(sources),
+    );
+  }
+
+  r.get(
+    '/api/v1/system/hardware/profile',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['monitoring'],
+        description:
+          'CPU (model, cores, threads, inference-relevant instruction sets), RAM, GPUs, OS, Node, runtime backends and versions, and recommendations (threads per runner, largest model per quantization that fits the budget).',
+        response: { 200: HardwareProfileReply },
+      },
+    },
+    async () => {
+      const { profile, recommendations: rec } = await recommendations();
+      return { ...profile, recommendations: rec };
+    },
+  );
+
+  r.get(
+    '/api/v1/system/optimization/status',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['monitoring'],
+        description:
+          'Memory budgets and use per device, eviction policy, keep-alive default, loaded models and devices, and recommendations (seed 002).',
+        response: { 200: OptimizationReply },
+      },
+    },
+    async () => ({ ...(await optimizationStatus(sources)), recommendations: (await recommendations()).recommendations }),
+  );
+
+  r.get(
+    '/api/v1/models/resources',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['monitoring'],
+        description: 'Memory and CPU of the server and of each runner, loaded model count and total model memory (seed 003).',
+        response: { 200: ResourcesReply },
+      },
+    },
+    async () => resources(sources),
+  );
+
+  r.get(
+    '/api/v1/models/summary',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['monitoring'],
+        description:
+          'Totals in one response: models (loaded, failed), versions (and whether their files are on disk), storage, memory and system status (seed 002).',
+        response: { 200: SummaryReply },
+      },
+    },
+    async () => {
+      const ready = ctx.state.ready ? 'healthy' : 'starting';
+      return summary(sources, ready);
+    },
+  );
+}

@@ -1,0 +1,64 @@
+// Planning a hub download before it is queued: the request with its defaults, its deduplication key, and the files to fetch.
+import type { BlobStore } from '../store/blob-store.ts';
+import { parseModelRef } from '../registry/model-name.ts';
+import { assertRepoId, type HubClient } from './hub-client.ts';
+import { chooseVariant, listVariants } from './variants.ts';
+import type { JobFile, JobPlan, JobRequest } from './job-store.ts';
+import type { DownloadRequest } from '../schemas/hub.ts';
+
+/** The stored request: repo id and target name checked, defaults filled in. */
+export function downloadRequestOf(input: DownloadRequest): JobRequest {
+  assertRepoId(input.repo_id);
+  const request: JobRequest = {
+    repo_id: input.repo_id,
+    revision: input.revision ?? 'main',
+    variant: input.variant ?? null,
+    name: input.name ?? input.repo_id,
+    force_redownload: input.force_redownload ?? false,
+  };
+  parseModelRef(request.name);
+  return request;
+}
+
+/** Identical active downloads share this key, so a second submit joins the first job. */
+export function downloadJobKey(request: JobRequest): string {
+  return JSON.stringify([
+    'download',
+    request.repo_id,
+    request.revision,
+    request.variant?.toLowerCase() ?? null,
+    request.name,
+    request.force_redownload,
+  ]);
+}
+
+/** Resolves the revision and variant on the hub; files whose blob is already stored are marked present (unless forced). */
+export async function planDownload(hub: HubClient, blobs: BlobStore, request: JobRequest): Promise<JobPlan> {
+  const snapshot = await hub.repo(request.repo_id, request.revision);
+  const variant = chooseVariant(listVariants(snapshot.files), request.variant ?? undefined, request.repo_id);
+  const byPath = new Map(snapshot.files.map((f) => [f.path, f]));
+  const files: JobFile[] = [];
+  for (const filePath of variant.files) {
+    const file = byPath.get(filePath);
+    if (!file) continue;
+    const present = !request.force_redownload && file.sha256 !== null && (await blobs.hasBlob(file.sha256));
+    files.push({
+      path: file.path,
+      size_bytes: file.size_bytes,
+      sha256: file.sha256,
+      git_oid: file.git_oid,
+      bytes_done: present ? file.size_bytes : 0,
+      status: present ? 'present' : 'pending',
+    });
+  }
+  return {
+    commit_sha: snapshot.commit_sha,
+    variant: variant.id,
+    quantization: variant.quantization,
+    format: variant.format,
+    entry: variant.entry,
+    files,
+    bytes_fetched: 0,
+    retries: 0,
+  };
+}

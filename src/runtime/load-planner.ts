@@ -1,0 +1,54 @@
+// Resolves what a load means now: the version a ref names, its backend, concrete options and the device.
+import os from 'node:os';
+import type { ModelCatalog, ResolvedVersion } from '../registry/catalog.ts';
+import type { HangarConfig } from '../config/schema.ts';
+import type { GpuQuery } from '../monitor/nvidia-smi.ts';
+import type { LoadOptions } from '../schemas/runtime.ts';
+import { HangarError } from '../errors.ts';
+import { backendForFormat, type BackendSpec } from './backends.ts';
+import type { LoadPlan, ResolvedLoadOptions } from './backend-contract.ts';
+import { chooseDevice } from './device.ts';
+
+export interface LoadPlannerOptions {
+  catalog: ModelCatalog;
+  gpus: { query(): Promise<GpuQuery> };
+  config: () => HangarConfig;
+  /** Refuses versions that failed validation or lack files (src/hub/integrity.ts); none: no check. */
+  integrity?: { assertLoadable(resolved: ResolvedVersion): Promise<void> };
+}
+
+/** CPU threads a runner gets unless a load asks otherwise: the configured count, else every core but one. */
+export function defaultThreads(config: HangarConfig): number {
+  return config.runtime.threads > 0 ? config.runtime.threads : Math.max(1, os.availableParallelism() - 1);
+}
+
+/** The backend serving a version's format; 422 no_backend when none is installed for it. */
+export function backendServing(format: string, model: string): BackendSpec {
+  const backend = backendForFormat(format);
+  if (!backend) throw new HangarError('no_backend', `No installed backend serves ${format} models such as ${model}`, { model, format });
+  return backend;
+}
+
+export class LoadPlanner {
+  constructor(private readonly o: LoadPlannerOptions) {}
+
+  private resolveOptions(options: LoadOptions): ResolvedLoadOptions {
+    const config = this.o.config();
+    return {
+      requestedDevice: options.device ?? 'auto',
+      gpuIndex: options.gpu,
+      contextSize: options.context_size,
+      threads: options.threads ?? defaultThreads(config),
+      parallel: options.parallel ?? config.runtime.parallel,
+    };
+  }
+
+  async plan(ref: string, options: LoadOptions): Promise<LoadPlan> {
+    const resolved = await this.o.catalog.resolve(ref);
+    await this.o.integrity?.assertLoadable(resolved);
+    const resolvedOptions = this.resolveOptions(options);
+    const backend = backendServing(resolved.version.format, resolved.model.name);
+    const choice = chooseDevice(resolvedOptions.requestedDevice, resolvedOptions.gpuIndex, backend.id, await this.o.gpus.query());
+    return { ref, options, resolved, resolvedOptions, backend, choice };
+  }
+}

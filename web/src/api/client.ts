@@ -1,0 +1,55 @@
+// The dashboard's one HTTP client: JSON calls with the API key from session storage, errors as ApiError with Hangar's code.
+import type { ErrorResponse } from '../../../src/schemas/common.ts';
+
+const KEY_STORAGE = 'hangar.api-key';
+
+export function storedApiKey(): string | null {
+  return sessionStorage.getItem(KEY_STORAGE);
+}
+
+export function storeApiKey(key: string | null): void {
+  if (key) sessionStorage.setItem(KEY_STORAGE, key);
+  else sessionStorage.removeItem(KEY_STORAGE);
+}
+
+/** The Authorization header for the stored key (every call sends it, the event streams included). */
+export function authHeaders(): Record<string, string> {
+  const key = storedApiKey();
+  return key ? { authorization: `Bearer ${key}` } : {};
+}
+
+/** A failed call: the status and Hangar's `{error:{code,message,details}}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(path, {
+    method,
+    headers: { ...authHeaders(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const parsed: unknown = text ? JSON.parse(text) : undefined;
+  if (!response.ok) {
+    const error = (parsed as ErrorResponse | undefined)?.error;
+    throw new ApiError(response.status, error?.code ?? 'http_error', error?.message ?? `HTTP ${response.status}`, error?.details);
+  }
+  return parsed as T;
+}
+
+export const get = <T>(path: string) => api<T>('GET', path);
+export const post = <T>(path: string, body?: unknown) => api<T>('POST', path, body ?? {});
+export const patch = <T>(path: string, body: unknown) => api<T>('PATCH', path, body);
+export const del = <T>(path: string) => api<T>('DELETE', path);
+
+/** A model name in a URL path (names may hold `/`; Hangar takes them as they are). */
+export const modelPath = (name: string) => name.split('/').map(encodeURIComponent).join('/');
