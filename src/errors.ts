@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   blob_digest_mismatch: kind('invalid_input', 'The uploaded bytes do not hash to the digest in the path.'),
   invalid_variant: kind('invalid_input', 'The variant asked for does not fit the request.'),
   unsupported_format: kind('invalid_input', 'The artifact is in a format Hangar cannot serve.'),
+  invalid_quantization_type: kind('invalid_input', 'Not a quantization type for the model format; valid lists them.'),
   unsupported_operation: kind('invalid_input', 'The model cannot do what was asked (e.g. generate with an embedding model).'),
   unsupported_parameter: kind(
     'invalid_input',
@@ -86,6 +87,8 @@ export const ERROR_CODES = {
   not_repairable: kind('conflict', 'The version has no hub source to repair from.'),
   key_exists: kind('conflict', 'An API key of that name exists.'),
   job_finished: kind('conflict', 'The job has already finished.'),
+  job_not_pausable: kind('conflict', 'The job cannot be paused (a quantization): cancel it instead.'),
+  already_quantized: kind('conflict', 'The source is already quantized; quantize from a full-precision (F32/F16/BF16, fp32) version.'),
   // requests that are well-formed but cannot be served
   unsupported_repo: kind('unprocessable', 'The hub repo has no weights Hangar can run.'),
   no_backend: kind('unprocessable', 'No installed backend serves the model format.'),
@@ -96,6 +99,7 @@ export const ERROR_CODES = {
   internal_error: kind('internal', 'An unexpected failure; the log has the details for the request id.'),
   runtime_error: kind('internal', 'The runtime failed while serving the request.'),
   download_incomplete: kind('internal', 'A downloaded file went missing before it was stored.'),
+  quantization_failed: kind('internal', "The quantizer failed; the message has its reason (llama.cpp's own line for GGUF)."),
   // failures of something Hangar depends on
   runner_crashed: kind('upstream', 'The runner process stopped while serving the request.'),
   hub_error: kind('upstream', 'The hub answered with an error.'),
@@ -120,7 +124,7 @@ export const ERROR_CODES = {
   // storage
   insufficient_storage: kind('insufficient_storage', 'Not enough free disk for the artifact.'),
   // operations Hangar does not offer (yet)
-  not_implemented: kind('not_implemented', 'Not available yet (quantizing on create, LoRA adapters).'),
+  not_implemented: kind('not_implemented', 'Not available yet (LoRA adapters).'),
   not_supported: kind('not_implemented', 'Hangar does not offer this operation (pushing to a registry).'),
 } as const satisfies Record<string, { kind: ErrorKind; meaning: string }>;
 

@@ -28,6 +28,8 @@ import { bridgeRuntimeEvents } from './events/runtime-bridge.ts';
 import { WebhookService } from './events/webhook-service.ts';
 import { VersionIntegrity } from './hub/integrity.ts';
 import { HubClient } from './hub/hub-client.ts';
+import { QuantizeJobs } from './quantize/quantize-jobs.ts';
+import { quantizeDownloaded } from './quantize/quantize-download.ts';
 import { DownloadJobs } from './hub/download-jobs.ts';
 import { JobStore } from './hub/job-store.ts';
 import { HubRepairer } from './hub/repairer.ts';
@@ -120,6 +122,22 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     },
     bus,
     logger,
+    quantizeDownload: (...args) =>
+      quantizeDownloaded(
+        { catalog, store, threads: () => runtime.defaultThreads(), nice: () => settings.current.runtime.runner_nice },
+        ...args,
+      ),
+  });
+  const quantizeJobs = new QuantizeJobs({
+    db: database.db,
+    store: new JobStore(database.db),
+    jobs,
+    catalog,
+    blobs: store,
+    threads: () => runtime.defaultThreads(),
+    nice: () => settings.current.runtime.runner_nice,
+    bus,
+    logger,
   });
   const registry = new RegistryService(database.db, database.dialect, catalog, bus);
   const ctx: HangarContext = {
@@ -134,6 +152,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       store,
       config: () => settings.current,
       events: bus,
+      quantizeJobs,
     }),
     settings,
     database,
@@ -161,6 +180,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       async () => {
         detachRuntimeEvents();
         await ctx.app.ollama.stop();
+        await quantizeJobs.stop();
         await jobs.stop();
         await webhooks.stop();
       },
@@ -174,6 +194,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const app = await buildApp(ctx);
   webhooks.start();
   await jobs.start();
+  await quantizeJobs.start();
   // The Ollama servers' models join the catalog in the background; their warnings (clashes, unreachable) show in /health.
   const baseWarnings = [...ctx.state.warnings];
   ctx.app.ollama.onWarnings = (warnings) => {

@@ -10,12 +10,14 @@ import type { ModelCatalog } from '../registry/catalog.ts';
 import type { RegistryService } from '../registry/registry-service.ts';
 import type { ModelRuntime } from '../runtime/model-runtime.ts';
 import type { BlobStore } from '../store/blob-store.ts';
+import type { QuantizeJobs } from '../quantize/quantize-jobs.ts';
 import { Inference } from './inference.ts';
 import { ModelCopies } from './model-copy.ts';
 import { ModelLifecycle } from './model-lifecycle.ts';
 import { ollamaLibraryPull, type OllamaLibraryPull } from './ollama-library.ts';
 import { OllamaModels } from './ollama-models.ts';
 import { Promotions } from './promotions.ts';
+import { Quantization } from './quantization.ts';
 import { RuntimeControl } from './runtime-control.ts';
 
 export interface ApplicationParts {
@@ -30,6 +32,7 @@ export interface ApplicationParts {
   config: () => HangarConfig;
   events?: EventSink;
   store: BlobStore;
+  quantizeJobs: QuantizeJobs;
 }
 
 export interface HangarApplication {
@@ -45,6 +48,8 @@ export interface HangarApplication {
   ollama: OllamaModels;
   /** Copy, create and remove models by compatible-surface names (blobs shared, never copied). */
   copies: ModelCopies;
+  /** Quantize versions (GGUF with llama.cpp, ONNX fp16/q8) and load models in a quantization. */
+  quantization: Quantization;
   /** Library pulls through an Ollama server; absent while no Ollama backend is configured (OLLAMA_BASE_URL). */
   readonly ollamaLibrary?: OllamaLibraryPull;
 }
@@ -53,13 +58,15 @@ export function createApplication(parts: ApplicationParts): HangarApplication {
   const ollama = new OllamaModels(parts);
   const models = new ModelLifecycle(parts.catalog, parts.runtime, parts.jobs, ollama);
   const library = ollamaLibraryPull(ollama);
+  const runtime = new RuntimeControl({ db: parts.db, runtime: parts.runtime, catalog: parts.catalog, logger: parts.logger });
   return {
-    runtime: new RuntimeControl({ db: parts.db, runtime: parts.runtime, catalog: parts.catalog, logger: parts.logger }),
+    runtime,
     models,
     promotions: new Promotions(parts.registry, parts.runtime),
     inference: new Inference(parts.runtime, parts.recorder),
     ollama,
     copies: new ModelCopies(parts.catalog, parts.registry, parts.store, models),
+    quantization: new Quantization(parts.catalog, parts.quantizeJobs, runtime, parts.logger),
     // Read on each use: OLLAMA_BASE_URL may change through the config API.
     get ollamaLibrary() {
       return ollama.servers.length > 0 ? library : undefined;

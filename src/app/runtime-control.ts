@@ -59,6 +59,11 @@ export class RuntimeControl {
     return { done: false, status: await this.o.runtime.status(name) };
   }
 
+  /** The model's runtime status (not loaded, loading, loaded…). */
+  status(name: string): Promise<ModelStatus> {
+    return this.o.runtime.status(name);
+  }
+
   async unload(name: string, context: ActionContext): Promise<ModelStatus> {
     return (await this.control('unload', name, {}, context)).status;
   }

@@ -8,6 +8,7 @@ import * as monitorCommands from './monitor-commands.ts';
 import * as registryCommands from './registry-commands.ts';
 import * as integrityCommands from './integrity-commands.ts';
 import { pull } from './pull-command.ts';
+import { quantize } from './quantize-command.ts';
 import { formatBytes, formatTable } from './format.ts';
 import { ConfigError } from '../errors.ts';
 import type { ModelSummary, VersionInfo, DeleteResult } from '../schemas/models.ts';
@@ -21,11 +22,15 @@ Commands:
   ls [--name TEXT]      List models
   pull REPO             Download a hub repo as a new version, with a progress bar per file; Ctrl-C pauses
                         and the same pull resumes [--variant Q8_0] [--revision REV] [--name NAME] [--force]
-  jobs                  Download and repair jobs with their progress
+  quantize NAME TYPE    Quantize a full-precision version into a new one (GGUF: Q4_K_M, Q8_0, Q6_K, Q5_K_M,
+                        Q4_0, F16…; ONNX: fp16, q8; q4/q8 for short), with a progress bar; Ctrl-C cancels
+                        [--version N] [--name NEW_NAME]
+  jobs                  Download, repair and quantize jobs with their progress
   import NAME PATH      Import a local ONNX folder or GGUF file as a new version of NAME (NAME:tag sets an alias)
   rm NAME [--force]     Delete a model (NAME:version or NAME:alias deletes one version); --force unloads it first
   ps [--all]            Loaded models (--all: every model) with device, memory, pid, keep-alive
   load NAME             Load a model [--pin] [--keep-alive 10m] [--device cpu|gpu|auto] [--threads N] [--context-size N]
+                        [--quantization q4|q8|TYPE] (an existing version in it, else quantized first)
   unload NAME           Unload a model
   embed NAME TEXT...    Embed texts and print the vectors (first values; --json for all)
   run NAME PROMPT       Generate from a prompt, streaming tokens [--max-tokens N]
@@ -174,6 +179,8 @@ function parseCommandLine(argv: string[]) {
       repair: { type: 'boolean', default: false },
       variant: { type: 'string' },
       revision: { type: 'string' },
+      version: { type: 'string' },
+      quantization: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -237,6 +244,7 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
           device: parsed.values.device,
           threads: parsed.values.threads,
           contextSize: parsed.values['context-size'],
+          quantization: parsed.values.quantization,
         });
         return 0;
       }
@@ -288,6 +296,12 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
           revision: parsed.values.revision,
           name: parsed.values.name,
           force: parsed.values.force ?? false,
+          tty: process.stdout.isTTY === true,
+        });
+      case 'quantize':
+        return await quantize(context, args[0], args[1], {
+          version: parsed.values.version,
+          name: parsed.values.name,
           tty: process.stdout.isTTY === true,
         });
       case 'jobs':

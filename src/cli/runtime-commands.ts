@@ -42,6 +42,7 @@ export interface LoadFlags {
   device?: string;
   threads?: string;
   contextSize?: string;
+  quantization?: string;
 }
 
 function integer(value: string | undefined, flag: string): number | undefined {
@@ -57,6 +58,7 @@ export async function load(c: RuntimeCommandContext, name: string, flags: LoadFl
     ...(flags.device !== undefined ? { device: flags.device } : {}),
     ...(flags.threads !== undefined ? { threads: integer(flags.threads, '--threads') } : {}),
     ...(flags.contextSize !== undefined ? { context_size: integer(flags.contextSize, '--context-size') } : {}),
+    ...(flags.quantization !== undefined ? { quantization: flags.quantization } : {}),
   };
   const status = await c.client.request<ModelStatus>('POST', `/api/v1/models/${modelPath(name)}/load`, body);
   if (c.json) return c.print(JSON.stringify(status, null, 2));

@@ -29,8 +29,12 @@ export type RegistryEventType = (typeof REGISTRY_EVENT_TYPES)[number];
 export const DOWNLOAD_EVENT_TYPES = ['download.completed', 'download.failed', 'download.paused', 'download.cancelled'] as const;
 export type DownloadEventType = (typeof DOWNLOAD_EVENT_TYPES)[number];
 
+/** How a quantize job ended (its progress, like a download's, stays on the job stream). */
+export const QUANTIZE_EVENT_TYPES = ['quantize.completed', 'quantize.failed', 'quantize.cancelled'] as const;
+export type QuantizeEventType = (typeof QUANTIZE_EVENT_TYPES)[number];
+
 /** Every event type, for SSE `types` and webhook subscriptions (which also take `family.*` and `*`). */
-export const HANGAR_EVENT_TYPES = [...RUNTIME_EVENT_TYPES, ...REGISTRY_EVENT_TYPES, ...DOWNLOAD_EVENT_TYPES] as const;
+export const HANGAR_EVENT_TYPES = [...RUNTIME_EVENT_TYPES, ...REGISTRY_EVENT_TYPES, ...DOWNLOAD_EVENT_TYPES, ...QUANTIZE_EVENT_TYPES] as const;
 export type HangarEventType = (typeof HANGAR_EVENT_TYPES)[number];
 
 // Type aliases, not interfaces: each must fit the bus's `Record<string, unknown>` data, which needs the implicit index signature.
@@ -38,6 +42,7 @@ type VersionsRemovedData = { versions: number[] };
 type PromotionData = { from_version: number | null; actor: string; reason: string | null };
 type AliasData = { alias: string };
 type DownloadData = { job_id: string; repo_id: string; variant: string; error: { code: string; message: string } | null };
+type QuantizeData = { job_id: string; source: string | null; type: string; error: { code: string; message: string } | null };
 
 /** The `data` each event type carries. Runtime events carry the runtime's details as they are (pid, device, load_ms, reason…). */
 export type HangarEventData = { [T in RuntimeEventType]: Record<string, unknown> } & {
@@ -48,7 +53,7 @@ export type HangarEventData = { [T in RuntimeEventType]: Record<string, unknown>
   'model.rolled_back': PromotionData;
   'alias.moved': AliasData;
   'alias.deleted': AliasData;
-} & { [T in DownloadEventType]: DownloadData };
+} & { [T in DownloadEventType]: DownloadData } & { [T in QuantizeEventType]: QuantizeData };
 
 /** One thing that happened, as SSE clients and webhook receivers see it. */
 export interface HangarEvent {

@@ -11,8 +11,18 @@ import type { HubClient } from './hub-client.ts';
 import { downloadJobKey, downloadRequestOf, planDownload } from './download-plan.ts';
 import { DownloadManager, DownloadStopped } from './download-manager.ts';
 import type { DownloadTuning } from './file-download.ts';
-import { type JobStore, toJobInfo, ACTIVE_STATUSES, type JobFile, type JobPlan, type JobRequest, type StoredJob } from './job-store.ts';
+import {
+  type JobStore,
+  toJobInfo,
+  ACTIVE_STATUSES,
+  type JobFile,
+  type JobKind,
+  type JobPlan,
+  type JobRequest,
+  type StoredJob,
+} from './job-store.ts';
 import type { DownloadRequest, JobInfoWithoutRate, JobMessage } from '../schemas/hub.ts';
+import type { VersionInfo } from '../schemas/models.ts';
 import { importDownloadedVersion, adoptFiles, type FinishedFile } from './hub-import.ts';
 import { ProgressTracker } from './progress.ts';
 
@@ -26,6 +36,22 @@ export interface DownloadJobsOptions {
   tuning: () => DownloadTuning & { maxConcurrentJobs: number };
   bus?: EventSink;
   logger: Logger;
+  /** Downloads with `quantize`: quantizes the verified files and records the quantized version instead (src/quantize/quantize-download.ts). */
+  quantizeDownload?: QuantizeDownload;
+}
+
+export type QuantizeDownload = (
+  request: JobRequest,
+  plan: JobPlan,
+  files: FinishedFile[],
+  endpoint: string,
+  context: ActionContext,
+  work: { signal: AbortSignal; onProgress: (fraction: number) => void },
+) => Promise<VersionInfo>;
+
+/** A job kind another module runs (quantize jobs): the job API's cancel goes to it. */
+export interface ExternalJobRunner {
+  cancel(id: string): Promise<void>;
 }
 
 interface Running {
@@ -49,6 +75,7 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
   private readonly options: DownloadJobsOptions;
   readonly manager: DownloadManager;
   private readonly running = new Map<string, Running>();
+  private readonly external = new Map<string, ExternalJobRunner>();
   private stopped = false;
   private pumping: Promise<void> = Promise.resolve();
 
@@ -61,6 +88,11 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
       tuning: () => options.tuning(),
       headers: () => options.hub().headers(),
     });
+  }
+
+  /** Lets the module that runs jobs of `kind` handle their cancel (they cannot be paused). */
+  registerRunner(kind: JobKind, runner: ExternalJobRunner): void {
+    this.external.set(kind, runner);
   }
 
   /** Re-queues jobs a previous server left running and starts the queue. */
@@ -131,6 +163,9 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
     if (job.status === 'paused') return toJobInfo(job);
     if (!ACTIVE_STATUSES.includes(job.status))
       throw new Conflict(`Job ${id} is ${job.status}`, { job_id: id, status: job.status }, 'job_finished');
+    if (this.external.has(job.kind)) {
+      throw new Conflict(`A ${job.kind} job cannot be paused; cancel it and start it again`, { job_id: id, kind: job.kind }, 'job_not_pausable');
+    }
     const running = this.running.get(id);
     if (running) {
       running.controller.abort(new DownloadStopped('pause'));
@@ -158,6 +193,11 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
     const job = await this.options.store.get(id);
     if (!ACTIVE_STATUSES.includes(job.status))
       throw new Conflict(`Job ${id} is already ${job.status}`, { job_id: id, status: job.status }, 'job_finished');
+    const external = this.external.get(job.kind);
+    if (external) {
+      await external.cancel(id);
+      return this.get(id);
+    }
     const running = this.running.get(id);
     if (running) {
       running.controller.abort(new DownloadStopped('cancel'));
@@ -269,7 +309,7 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
       };
       await Promise.all(Array.from({ length: FILES_AT_ONCE }, worker));
       plan.files = tracker.files();
-      const result = await this.finish(job, plan, finished);
+      const result = await this.finish(job, plan, finished, signal);
       await store.update(job.id, { status: 'completed', plan, result, error: null, finished: true });
       this.emitMessage('download_completed', await store.get(job.id), tracker);
     } catch (error) {
@@ -278,22 +318,21 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
     }
   }
 
-  private async finish(job: StoredJob, plan: JobPlan, files: FinishedFile[]): Promise<Record<string, unknown>> {
+  private async finish(
+    job: StoredJob,
+    plan: JobPlan,
+    files: FinishedFile[],
+    signal: AbortSignal,
+  ): Promise<Record<string, unknown>> {
     const ordered = plan.files.map((f) => files.find((d) => d.path === f.path)).filter((f): f is FinishedFile => f !== undefined);
     const context = { actor: job.row.created_by };
     if (job.kind === 'repair') {
       await this.options.catalog.runLocked(() => adoptFiles(this.options.blobs, ordered, true));
       return { version_id: job.request.version_id, repaired: ordered.map((f) => f.path) };
     }
-    const version = await importDownloadedVersion(
-      this.options.catalog,
-      this.options.blobs,
-      job.request,
-      plan,
-      ordered,
-      this.options.hub().endpoint,
-      context,
-    );
+    const version = job.request.quantize
+      ? await this.quantizeFinished(job, plan, ordered, signal)
+      : await importDownloadedVersion(this.options.catalog, this.options.blobs, job.request, plan, ordered, this.options.hub().endpoint, context);
     for (const f of plan.files) f.status = 'stored';
     return {
       model: version.model,
@@ -302,6 +341,23 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
       quantization: version.quantization,
       size_bytes: version.size_bytes,
     };
+  }
+
+  /** The quantize phase of a download with `quantize`: the entry file shows `quantizing` while the engine runs. */
+  private async quantizeFinished(
+    job: StoredJob,
+    plan: JobPlan,
+    files: FinishedFile[],
+    signal: AbortSignal,
+  ): Promise<VersionInfo> {
+    if (!this.options.quantizeDownload) throw new HangarError('service_unavailable', 'This server cannot quantize downloads');
+    const entry = plan.files.find((f) => f.path === plan.entry);
+    if (entry) entry.status = 'quantizing';
+    this.emitMessage('download_progress', { ...job, status: 'running', plan });
+    return this.options.quantizeDownload(job.request, plan, files, this.options.hub().endpoint, { actor: job.row.created_by }, {
+      signal,
+      onProgress: () => undefined,
+    });
   }
 
   private async settle(job: StoredJob, plan: JobPlan, error: unknown): Promise<void> {

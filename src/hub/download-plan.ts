@@ -4,7 +4,22 @@ import { parseModelRef } from '../registry/model-name.ts';
 import { assertRepoId, type HubClient } from './hub-client.ts';
 import { chooseVariant, listVariants } from './variants.ts';
 import type { JobFile, JobPlan, JobRequest } from './job-store.ts';
-import type { DownloadRequest } from '../schemas/hub.ts';
+import type { DownloadRequest, Variant } from '../schemas/hub.ts';
+import { Conflict } from '../errors.ts';
+import { quantizationTarget } from '../quantize/quantization-types.ts';
+
+/** The type a download quantizes its variant to (400 for a type the format lacks, 409 for a quantized variant). */
+function quantizeTypeFor(variant: Variant, type: string, repoId: string): string {
+  const target = quantizationTarget(variant.format, type);
+  if (!variant.full_precision) {
+    throw new Conflict(
+      `${repoId} variant ${variant.id} is already quantized; download it as it is, or quantize a full-precision variant`,
+      { repo_id: repoId, variant: variant.id, type: target.type },
+      'already_quantized',
+    );
+  }
+  return target.type;
+}
 
 /** The stored request: repo id and target name checked, defaults filled in. */
 export function downloadRequestOf(input: DownloadRequest): JobRequest {
@@ -15,6 +30,7 @@ export function downloadRequestOf(input: DownloadRequest): JobRequest {
     variant: input.variant ?? null,
     name: input.name ?? input.repo_id,
     force_redownload: input.force_redownload ?? false,
+    ...(input.quantize ? { quantize: { type: input.quantize } } : {}),
   };
   parseModelRef(request.name);
   return request;
@@ -29,13 +45,19 @@ export function downloadJobKey(request: JobRequest): string {
     request.variant?.toLowerCase() ?? null,
     request.name,
     request.force_redownload,
+    request.quantize?.type.toLowerCase() ?? null,
   ]);
 }
 
 /** Resolves the revision and variant on the hub; files whose blob is already stored are marked present (unless forced). */
 export async function planDownload(hub: HubClient, blobs: BlobStore, request: JobRequest): Promise<JobPlan> {
   const snapshot = await hub.repo(request.repo_id, request.revision);
-  const variant = chooseVariant(listVariants(snapshot.files), request.variant ?? undefined, request.repo_id);
+  const variants = listVariants(snapshot.files);
+  // A download that quantizes fetches full precision unless told otherwise: the smallest full-precision variant.
+  const fullPrecision = variants.filter((v) => v.full_precision).sort((a, b) => a.size_bytes - b.size_bytes)[0];
+  const wanted = request.variant ?? (request.quantize ? fullPrecision?.id : undefined);
+  const variant = chooseVariant(variants, wanted, request.repo_id);
+  if (request.quantize) request.quantize.type = quantizeTypeFor(variant, request.quantize.type, request.repo_id);
   const byPath = new Map(snapshot.files.map((f) => [f.path, f]));
   const files: JobFile[] = [];
   for (const filePath of variant.files) {

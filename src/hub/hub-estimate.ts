@@ -7,6 +7,8 @@ import type { EstimateMemoryResponse } from '../schemas/estimate.ts';
 import type { HubClient } from './hub-client.ts';
 import type { Variant } from '../schemas/hub.ts';
 import { chooseVariant, listVariants } from './variants.ts';
+import type { GGUFTensorInfo } from '@huggingface/gguf';
+import { quantizationOptions } from '../quantize/quantization-estimates.ts';
 
 /** The shape of one variant of a repo, read without downloading its weights. */
 export async function hubVariantShape(
@@ -14,12 +16,16 @@ export async function hubVariantShape(
   repoId: string,
   revision: string,
   wanted: string | undefined,
-): Promise<{ shape: ModelShape; variant: Variant }> {
+): Promise<{ shape: ModelShape; variant: Variant; ggufTensors?: GGUFTensorInfo[] }> {
   const snapshot = await hub.repo(repoId, revision);
   const variant = chooseVariant(listVariants(snapshot.files), wanted, repoId);
   if (variant.format === 'gguf') {
     const header = await hub.ggufHeader(repoId, snapshot.commit_sha, variant.entry);
-    return { shape: { ...ggufShape(ggufFacts(header), variant.size_bytes), quantization: variant.quantization }, variant };
+    return {
+      shape: { ...ggufShape(ggufFacts(header), variant.size_bytes), quantization: variant.quantization },
+      variant,
+      ggufTensors: header.tensorInfos,
+    };
   }
   const config = await hub.repoConfig(snapshot);
   return { shape: shapeFromOnnxConfig(config, variant.size_bytes, variant.quantization), variant };
@@ -32,8 +38,9 @@ export async function estimateHubRepo(
   budgets: (format: ModelFormat) => Promise<DeviceBudget[]>,
   sequences: number,
 ): Promise<EstimateMemoryResponse> {
-  const { shape, variant } = await hubVariantShape(hub, query.model, query.revision ?? 'main', query.variant);
-  return estimateResponse(shape, query.context_size, await budgets(shape.format), {
+  const { shape, variant, ggufTensors } = await hubVariantShape(hub, query.model, query.revision ?? 'main', query.variant);
+  const devices = await budgets(shape.format);
+  const reply = estimateResponse(shape, query.context_size, devices, {
     model: query.model,
     version: null,
     source: 'hub',
@@ -41,4 +48,7 @@ export async function estimateHubRepo(
     quantization: variant.quantization,
     sequences,
   });
+  // A full-precision repo can be downloaded with `quantize`: what each type would take.
+  const options = quantizationOptions({ shape, ggufTensors }, { contextSize: query.context_size, sequences, devices });
+  return { ...reply, quantization_options: options };
 }

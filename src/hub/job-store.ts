@@ -5,8 +5,11 @@ import type { Database, JobRow } from '../db/schema.ts';
 import { NotFound } from '../errors.ts';
 import type { JobInfoWithoutRate } from '../schemas/hub.ts';
 
-/** `ollama_pull`: a pull through an Ollama server's /api/pull (run by src/runtime/ollama/ollama-pull.ts, never by the hub queue). */
-export type JobKind = 'download' | 'repair' | 'ollama_pull';
+/**
+ * `ollama_pull`: a pull through an Ollama server's /api/pull (run by src/runtime/ollama/ollama-pull.ts); `quantize`: a
+ * quantization of a stored version (run by src/quantize/quantize-jobs.ts). Neither is run by the hub queue.
+ */
+export type JobKind = 'download' | 'repair' | 'ollama_pull' | 'quantize';
 /** The kinds the hub download queue runs. */
 const HUB_JOB_KINDS: JobKind[] = ['download', 'repair'];
 export type JobStatus = 'queued' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
@@ -20,9 +23,21 @@ export interface JobRequest {
   force_redownload: boolean;
   /** Repair jobs: the version whose files are replaced. */
   version_id?: string;
+  /** Quantize jobs, and downloads that quantize what they fetched: the type asked for (Q4_K_M, q8…) and, for a stored source, which version. */
+  quantize?: QuantizeJobRequest;
 }
 
-export type FileStatus = 'pending' | 'downloading' | 'verified' | 'present' | 'stored';
+export interface QuantizeJobRequest {
+  /** The type as resolved for the format (Q4_K_M, fp16…). */
+  type: string;
+  /** The source version (`model:version`) and its id; absent when a download quantizes what it fetched. */
+  source?: string;
+  source_version_id?: string;
+  /** Ollama create's settings for the new version (metadata.ollama). */
+  ollama?: Record<string, unknown>;
+}
+
+export type FileStatus = 'pending' | 'downloading' | 'verified' | 'present' | 'quantizing' | 'stored';
 
 export interface JobFile {
   path: string;
@@ -102,6 +117,7 @@ export function toJobInfo(job: StoredJob): JobInfoWithoutRate {
       retries: job.plan.retries,
       files: job.plan.files,
     },
+    quantize: job.request.quantize ? { type: job.request.quantize.type, source: job.request.quantize.source ?? null } : null,
     result: Object.keys(job.result).length ? job.result : null,
     error: job.error,
     created_by: job.row.created_by,
@@ -220,6 +236,7 @@ export class JobStore {
       .where('status', 'in', ['running', 'queued'])
       .where('kind', '=', 'ollama_pull')
       .execute();
+    // A quantization starts again from its source (llama.cpp cannot resume one); its queue (QuantizeJobs) picks it up.
     const result = await this.db
       .updateTable('jobs')
       .set({ status: 'queued', updated_at: now })

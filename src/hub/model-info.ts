@@ -68,7 +68,7 @@ export async function fetchModelInfo(hub: HubClient, repoId: string, revision = 
     notes.push('No GGUF or ONNX weights in this repo: Hangar cannot run it (look for a GGUF or ONNX conversion of the model).');
   if (onlyFull)
     notes.push(
-      'Only full-precision weights are published here; Hangar does not quantize on download. Pick a repo that publishes quantized files for 8- or 4-bit variants.',
+      'Only full-precision weights are published here: download with `quantize` (e.g. Q4_K_M, Q8_0 for GGUF; q8, fp16 for ONNX) to make an 8- or 4-bit version, or quantize a downloaded version later.',
     );
   return {
     repo_id: snapshot.repo_id,

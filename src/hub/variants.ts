@@ -151,7 +151,7 @@ export function chooseVariant(variants: Variant[], wanted: string | undefined, r
     variants.find((v) => v.id.toLowerCase() === normalized) ?? (normalized === 'q8' ? variants.find((v) => v.id === 'Q8_0') : undefined);
   if (!found) {
     const quantizedOnly = variants.every((v) => v.full_precision)
-      ? ' (this repo has full-precision weights only; Hangar does not quantize)'
+      ? ' (this repo has full-precision weights only: download it with `quantize` to make a quantized version)'
       : '';
     throw new HangarError(
       'unknown_variant',

@@ -49,5 +49,6 @@ export function estimateResponse(
     measured_peak_rss_bytes: extra.measured_peak_rss_bytes,
     devices: fitsDevices(estimate.total_bytes, devices),
     source: extra.source,
+    quantization_options: [],
   };
 }

@@ -48,6 +48,19 @@ export const EstimateDevice = Type.Object({
 });
 export type EstimateDevice = Static<typeof EstimateDevice>;
 
+export const QuantizationOption = Type.Object({
+  type: Type.String({ description: 'A type POST /api/v1/models/{name}/quantize (or a load with `quantization`) takes.' }),
+  bits: Nullable(Type.Integer({ description: 'Bits per weight the type is named for (K-quant mixes keep some tensors at more).' })),
+  weights_bytes: Type.Integer({ description: 'Weights in this type (GGUF: each tensor at the type llama.cpp would give it).' }),
+  total_bytes: Type.Integer({ description: 'The whole estimate (weights, KV cache, compute, runner) in this type.' }),
+  tensor_types: Nullable(
+    Type.Record(Type.String(), Type.Integer(), { description: "GGUF: tensors per type llama.cpp's rules would choose; null for ONNX." }),
+  ),
+  devices: Type.Array(EstimateDevice),
+  version: Nullable(Type.Integer({ description: 'The version of this model that already holds this quantization, if any.' })),
+});
+export type QuantizationOption = Static<typeof QuantizationOption>;
+
 export const EstimateMemoryResponse = Type.Object({
   model: Type.String(),
   version: Nullable(Type.Integer()),
@@ -67,5 +80,9 @@ export const EstimateMemoryResponse = Type.Object({
   ),
   devices: Type.Array(EstimateDevice),
   source: Type.Union([Type.Literal('local'), Type.Literal('hub')]),
+  quantization_options: Type.Array(QuantizationOption, {
+    description:
+      'For a full-precision model: each type Hangar can quantize it to, with its estimate and fit (the dashboard shows "Q4_K_M: 0.7 GB, fits" before anything exists); empty for a quantized one.',
+  }),
 });
 export type EstimateMemoryResponse = Static<typeof EstimateMemoryResponse>;

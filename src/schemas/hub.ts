@@ -88,6 +88,14 @@ export const DownloadRequest = Type.Object(
     force_redownload: Type.Optional(
       Type.Boolean({ description: 'Fetch every file again even when the store has it (replaces corrupt copies).' }),
     ),
+    quantize: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 16,
+        description:
+          "Quantize what is downloaded (Q4_K_M, Q8_0, q4, fp16, q8…) before it becomes a version: one job, one version (the quantized one). Without `variant`, the repo's full-precision variant is fetched.",
+      }),
+    ),
     source: Type.Optional(
       Type.Union([Type.Literal('hub'), Type.Literal('ollama')], {
         description:
@@ -105,12 +113,14 @@ const JobFile = Type.Object({
   sha256: Nullable(Type.String()),
   git_oid: Nullable(Type.String()),
   bytes_done: Type.Integer(),
-  status: Type.String({ description: 'pending, downloading, verified (hash checked), present (already in the store) or stored.' }),
+  status: Type.String({
+    description: 'pending, downloading, verified (hash checked), present (already in the store), quantizing or stored.',
+  }),
 });
 
 export const JobInfo = Type.Object({
   id: Type.String(),
-  kind: Type.String({ description: 'download, repair or ollama_pull.' }),
+  kind: Type.String({ description: 'download, repair, ollama_pull or quantize.' }),
   status: Type.String({ description: 'queued, running, paused, completed, failed or cancelled.' }),
   repo_id: Type.String(),
   revision: Type.String(),
@@ -130,6 +140,15 @@ export const JobInfo = Type.Object({
   }),
   speed_bps: Type.Number({ description: 'Bytes per second over the last few seconds (0 unless running).' }),
   eta_s: N('Seconds left at the current speed.'),
+  quantize: Nullable(
+    Type.Object(
+      {
+        type: Type.String({ description: 'The quantization type made (Q4_K_M, Q8_0, fp16, q8…).' }),
+        source: Nullable(Type.String({ description: 'The source version (model:version); null when a download quantizes what it fetched.' })),
+      },
+      { description: 'Quantize jobs, and downloads with `quantize`: what is made from what; null for other jobs.' },
+    ),
+  ),
   result: Nullable(Type.Record(Type.String(), Type.Unknown())),
   error: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
   created_by: Type.String(),
@@ -169,7 +188,7 @@ export const DownloadAccepted = Type.Object({
 
 export const JobListQuery = Type.Object({
   status: Type.Optional(Type.Union(['queued', 'running', 'paused', 'completed', 'failed', 'cancelled'].map((s) => Type.Literal(s)))),
-  kind: Type.Optional(Type.Union([Type.Literal('download'), Type.Literal('repair'), Type.Literal('ollama_pull')])),
+  kind: Type.Optional(Type.Union([Type.Literal('download'), Type.Literal('repair'), Type.Literal('ollama_pull'), Type.Literal('quantize')])),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
   before: Type.Optional(
     Type.String({

@@ -61,7 +61,12 @@ export const CreateBody = Type.Object({
   system: Type.Optional(Type.String({ maxLength: 65536 })),
   parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   messages: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()), { maxItems: 1000 })),
-  quantize: Type.Optional(Type.String({ maxLength: 32, description: 'Not available yet (501).' })),
+  quantize: Type.Optional(
+    Type.String({
+      maxLength: 32,
+      description: 'Quantize the source into the new version: q4_K_M, q4_0, q5_K_M, q6_K, q8_0, f16 (GGUF); fp16, q8 (ONNX).',
+    }),
+  ),
   stream: Type.Optional(Stream),
 });
 export type CreateBody = Static<typeof CreateBody>;

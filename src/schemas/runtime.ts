@@ -27,6 +27,14 @@ export const LoadOptions = Type.Object(
     ),
     keep_alive: Type.Optional(KeepAlive),
     pinned: Type.Optional(Type.Boolean({ description: 'Never evict this model to make room for another.' })),
+    quantization: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 16,
+        description:
+          'Load the model in this quantization (q4, q8, Q4_K_M, fp16…): a version of the model already in it, else one quantized from the version the name serves first (a quantize job), then loaded. Load only.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

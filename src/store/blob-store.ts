@@ -45,6 +45,11 @@ export class BlobStore {
     return path.join(this.root, 'tmp');
   }
 
+  /** Where work files that become blobs are written (quantizer outputs); cleared at start-up, on the store's file system so a rename adopts them. */
+  get tempDir(): string {
+    return this.tmpDir;
+  }
+
   async init(): Promise<void> {
     await fsp.mkdir(this.blobsDir, { recursive: true });
     await fsp.mkdir(this.tmpDir, { recursive: true });

@@ -218,10 +218,10 @@ test('ollama client: pull from the hub with progress, copy, create, delete, blob
     assert.equal((await rejection(client.create(absent as CreateRequest & { stream: false }))).status_code, 404);
   });
 
-  await t.test('quantize and push answer 501 with a clear message', async () => {
+  await t.test('quantizing an already quantized model is refused with 409; push answers 501', async () => {
     const quantize = await rejection(client.create({ model: 'q', from: PULLED, quantize: 'q4_K_M' }));
-    assert.equal(quantize.status_code, 501);
-    assert.match(quantize.message, /[Qq]uantization is not available yet/);
+    assert.equal(quantize.status_code, 409);
+    assert.match(quantize.message, /already Q4_0; quantize from a full-precision version/);
     const push = await rejection(client.push({ model: 'mario' }));
     assert.equal(push.status_code, 501);
     assert.match(push.message, /not supported/);

@@ -110,7 +110,7 @@ test('model info: GGUF repo lists its quantizations, ONNX repo its dtype; unknow
   );
   assert.ok(onnx.body.variants[0].files.includes('config.json') && onnx.body.variants[0].files.includes('tokenizer.json'));
   assert.equal(onnx.body.only_full_precision, true);
-  assert.match(onnx.body.notes.join(' '), /does not quantize/);
+  assert.match(onnx.body.notes.join(' '), /download with `quantize`/);
 
   const missing = await server.request<{ error: { code: string } }>('GET', '/api/v1/models/info/nobody/nothing');
   assert.equal(missing.status, 404);

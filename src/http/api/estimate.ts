@@ -1,5 +1,6 @@
 // Memory estimate route: GET /api/v1/models/estimate-memory (weights + KV cache + compute + runner, and which devices fit).
 import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { HangarContext } from '../context.ts';
@@ -13,6 +14,11 @@ import { backendForFormat } from '../../runtime/backends.ts';
 import { MeasurementStore } from '../../runtime/measurements.ts';
 import { HangarError, InvalidInput } from '../../errors.ts';
 import { estimateHubRepo } from '../../hub/hub-estimate.ts';
+import { FILELESS_FORMATS } from '../../model-shape/model-shape.ts';
+import { readLocalGgufHeader } from '../../model-shape/gguf-facts.ts';
+import { isFullPrecisionQuantization } from '../../quantize/quantization-types.ts';
+import { quantizationOptions } from '../../quantize/quantization-estimates.ts';
+import type { VersionManifest } from '../../schemas/models.ts';
 
 /**
  * Where a model of this format could be loaded, with each budget: the CPU (memory.ram_budget_mb, free = budget less what
@@ -51,15 +57,27 @@ export async function estimateLocal(ctx: HangarContext, query: EstimateMemoryQue
       'invalid_variant',
     );
   }
-  const shape = await readStoredShape(await ctx.catalog.versionPath(resolved), version);
+  const dir = await ctx.catalog.versionPath(resolved);
+  const shape = await readStoredShape(dir, version);
   const measured = await new MeasurementStore(ctx.database.db).peak(version.id, 'cpu');
-  return estimateResponse(shape, query.context_size, await deviceBudgets(ctx, shape.format), {
+  const devices = await deviceBudgets(ctx, shape.format);
+  const sequences = ctx.settings.current.runtime.parallel;
+  const reply = estimateResponse(shape, query.context_size, devices, {
     model: resolved.model.name,
     version: version.version,
     source: 'local',
     measured_peak_rss_bytes: measured?.rssBytes ?? null,
-    sequences: ctx.settings.current.runtime.parallel,
+    sequences,
   });
+  if (!isFullPrecisionQuantization(shape.quantization) || FILELESS_FORMATS.has(shape.format)) return reply;
+  const entry = (JSON.parse(version.manifest) as VersionManifest).entry;
+  const ggufTensors = shape.format === 'gguf' ? (await readLocalGgufHeader(path.join(dir, entry))).tensorInfos : undefined;
+  const existing = new Map<string, number>();
+  for (const v of (await ctx.catalog.getModel(resolved.model.name)).versions) {
+    if (v.quantization && !existing.has(v.quantization.toLowerCase())) existing.set(v.quantization.toLowerCase(), v.version);
+  }
+  const options = quantizationOptions({ shape, ggufTensors }, { contextSize: query.context_size, sequences, devices, existing });
+  return { ...reply, quantization_options: options };
 }
 
 export default async function estimateRoutes(app: FastifyInstance, ctx: HangarContext): Promise<void> {

@@ -14,6 +14,7 @@ import eventRoutes from './events.ts';
 import integrityRoutes from './integrity.ts';
 import estimateRoutes from './estimate.ts';
 import hubRoutes from './hub.ts';
+import quantizeRoutes from './quantize.ts';
 
 export default async function hangarApi(app: FastifyInstance, ctx: HangarContext): Promise<void> {
   await app.register(healthRoutes, ctx);
@@ -29,4 +30,5 @@ export default async function hangarApi(app: FastifyInstance, ctx: HangarContext
   await app.register(integrityRoutes, ctx);
   await app.register(estimateRoutes, ctx);
   await app.register(hubRoutes, ctx);
+  await app.register(quantizeRoutes, ctx);
 }

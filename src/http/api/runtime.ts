@@ -17,7 +17,11 @@ export default async function runtimeRoutes(app: FastifyInstance, ctx: HangarCon
 
   /** wait=false: answer 202 as soon as the load has started (unknown models still get 404 first). */
   async function control(request: FastifyRequest, op: Operation, name: string, options: LoadOptions, wait: boolean) {
-    const result = await ctx.app.runtime.control(op, name, options, actionContext(request), wait);
+    const { quantization, ...rest } = options;
+    const result =
+      op === 'load' && quantization !== undefined
+        ? await ctx.app.quantization.load(name, quantization, rest, actionContext(request), wait)
+        : await ctx.app.runtime.control(op, name, rest, actionContext(request), wait);
     return result.done ? result.status : { accepted: true as const, status: result.status };
   }
 

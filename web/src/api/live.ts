@@ -7,7 +7,7 @@ import { useSession } from './session.ts';
 
 /** Query keys an event type makes stale: model and runtime changes refresh lists, status and details. */
 function staleKeys(type: string): string[][] {
-  if (type.startsWith('download.') || type.startsWith('job.')) return [['jobs'], ['models']];
+  if (type.startsWith('download.') || type.startsWith('quantize.') || type.startsWith('job.')) return [['jobs'], ['models']];
   return [['models'], ['status'], ['model'], ['history']];
 }
 

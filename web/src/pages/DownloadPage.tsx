@@ -10,6 +10,7 @@ import { JobProgress } from '../components/download/JobProgress.tsx';
 import { JobsList } from '../components/download/JobsList.tsx';
 import { RepoSearch } from '../components/download/RepoSearch.tsx';
 import { RepoInfoPreview } from '../components/download/RepoInfoPreview.tsx';
+import { QuantizeChoice } from '../components/download/QuantizeChoice.tsx';
 import { VariantPicker } from '../components/download/VariantPicker.tsx';
 import { jobKey } from '../components/download/useJob.ts';
 
@@ -61,6 +62,7 @@ function RepoSection({
   const client = useQueryClient();
   const [contextText, setContextText] = useState('');
   const [name, setName] = useState('');
+  const [quantize, setQuantize] = useState('');
   // The radio follows local state at once; the URL (updated in a router transition, a moment later) keeps it for reloads.
   const [picked, setPicked] = useState(variant);
   const info = useQuery({
@@ -70,7 +72,8 @@ function RepoSection({
     staleTime: 60_000,
   });
   const start = useMutation({
-    mutationFn: (body: { repo_id: string; variant?: string; name?: string }) => post<DownloadAccepted>('/api/v1/models/download', body),
+    mutationFn: (body: { repo_id: string; variant?: string; name?: string; quantize?: string }) =>
+      post<DownloadAccepted>('/api/v1/models/download', body),
     onSuccess: (accepted) => {
       client.setQueryData(jobKey(accepted.job_id), accepted.job);
       void client.invalidateQueries({ queryKey: ['jobs'] });
@@ -96,7 +99,12 @@ function RepoSection({
             onSubmit={(event) => {
               event.preventDefault();
               if (!chosen) return;
-              start.mutate({ repo_id: repoId, variant: chosen, ...(name.trim() ? { name: name.trim() } : {}) });
+              start.mutate({
+                repo_id: repoId,
+                variant: chosen,
+                ...(name.trim() ? { name: name.trim() } : {}),
+                ...(quantize ? { quantize } : {}),
+              });
             }}
           >
             <div className="toolbar">
@@ -117,9 +125,15 @@ function RepoSection({
               contextSize={contextSize}
               onChoose={(id) => {
                 setPicked(id);
+                setQuantize('');
                 onVariant(id);
               }}
             />
+            {chosen && canOperate ? (
+              <div className="toolbar">
+                <QuantizeChoice repoId={repoId} variant={chosen} contextSize={contextSize} value={quantize} onChange={setQuantize} />
+              </div>
+            ) : null}
             {canOperate ? (
               <div className="toolbar">
                 <label>
@@ -127,7 +141,7 @@ function RepoSection({
                   <input placeholder={repoId} value={name} onChange={(event) => setName(event.target.value)} />
                 </label>
                 <button type="submit" disabled={!chosen || start.isPending}>
-                  {start.isPending ? 'Starting…' : `Download ${chosen ?? ''}`}
+                  {start.isPending ? 'Starting…' : `Download ${chosen ?? ''}${quantize ? ` as ${quantize}` : ''}`}
                 </button>
               </div>
             ) : null}

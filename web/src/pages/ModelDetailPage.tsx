@@ -1,4 +1,4 @@
-// The Model detail page (/models/<name>, the name may hold `/`): versions, promotion, aliases, history, compare, integrity, memory, metrics.
+// The Model detail page (/models/<name>, the name may hold `/`): versions, promotion, aliases, history, compare, integrity, memory, quantization, metrics.
 import { Link, useParams } from 'react-router-dom';
 import { useCan, useSession } from '../api/session.ts';
 import { ErrorNote } from '../components/ErrorNote.tsx';
@@ -9,6 +9,7 @@ import { IntegrityPanel } from '../components/detail/IntegrityPanel.tsx';
 import { LiveMetrics } from '../components/detail/LiveMetrics.tsx';
 import { MemoryEstimate } from '../components/detail/MemoryEstimate.tsx';
 import { PromotePanel } from '../components/detail/PromotePanel.tsx';
+import { QuantizePanel } from '../components/detail/QuantizePanel.tsx';
 import { useModelDetail } from '../components/detail/queries.ts';
 import { VersionsTable } from '../components/detail/VersionsTable.tsx';
 import { formatBytes, formatCount } from '../format.ts';
@@ -59,6 +60,7 @@ export function ModelDetailPage() {
             <IntegrityPanel detail={model} />
             <MemoryEstimate name={model.name} />
           </div>
+          <QuantizePanel detail={model} />
         </>
       ) : null}
     </div>

@@ -16,6 +16,9 @@ const HEADLINE_KEYS = new Set([
   'generator',
   'options',
   'copied_from',
+  'from',
+  'type',
+  'tool',
 ]);
 
 const text = (value: unknown) => (typeof value === 'string' || typeof value === 'number' ? String(value) : JSON.stringify(value));
@@ -31,6 +34,11 @@ function headline(source: VersionInfo['source']): string {
       return `Ollama server ${s('server')}, ${s('name')}${source.digest ? ` (${s('digest').slice(0, 19)})` : ''}`;
     case 'generated':
       return `Generated (${s('generator')})`;
+    case 'quantized': {
+      const from = (source.from ?? {}) as Record<string, unknown>;
+      const origin = from.repo_id ? `hub ${text(from.repo_id)}` : `${text(from.model)} v${text(from.version)}`;
+      return `Quantized to ${s('type')} from ${origin} by ${s('tool')}`;
+    }
     default:
       return source.kind == null ? 'Unknown source' : s('kind');
   }

@@ -5,6 +5,14 @@ import { Lineage } from './Lineage.tsx';
 import { formatMetric } from './metric-format.ts';
 import { VersionNotes } from './VersionNotes.tsx';
 
+/** A quantized version's tensor types as llama.cpp wrote them ("Q4_K ×9, Q6_K ×4, F32 ×5"). */
+function tensorMix(types: unknown): string {
+  if (types === null || typeof types !== 'object') return '';
+  return `tensors: ${Object.entries(types as Record<string, number>)
+    .map(([type, count]) => `${type} ×${count}`)
+    .join(', ')}`;
+}
+
 export function VersionsTable({ detail }: { detail: ModelDetail }) {
   return (
     <section className="card" aria-labelledby="versions-heading">
@@ -37,6 +45,11 @@ export function VersionsTable({ detail }: { detail: ModelDetail }) {
                 <td>
                   {version.format}
                   {version.quantization ? <span className="badge">{version.quantization}</span> : null}
+                  {version.source.kind === 'quantized' ? (
+                    <span className="badge quant" title={tensorMix(version.metadata.tensor_types)}>
+                      quantized
+                    </span>
+                  ) : null}
                 </td>
                 <td>{formatBytes(version.size_bytes)}</td>
                 <td>

@@ -27,12 +27,15 @@ export function useComparison(name: string, versions: number[], metric: string |
   });
 }
 
-export function useMemoryEstimate(name: string, contextSize: number | null) {
+export function useMemoryEstimate(name: string, contextSize: number | null, enabled = true) {
   const query = new URLSearchParams({ model: name });
   if (contextSize) query.set('context_size', String(contextSize));
+  // Keyed under the model's own name (without :version), so its live events refresh every estimate of it.
+  const model = name.split(':')[0] ?? name;
   return useQuery({
-    queryKey: ['model', name, 'estimate', contextSize],
+    queryKey: ['model', model, 'estimate', name, contextSize],
     queryFn: () => get<EstimateMemoryResponse>(`/api/v1/models/estimate-memory?${query}`),
+    enabled,
   });
 }
 

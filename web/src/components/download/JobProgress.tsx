@@ -31,9 +31,12 @@ export function JobProgress({ jobId }: { jobId: string }) {
   const { progress } = data;
   const active = ACTIVE_STATUSES.has(data.status);
   return (
-    <section className="card" aria-label="Download progress">
+    <section className="card" aria-label={data.kind === 'quantize' ? 'Quantization progress' : 'Download progress'}>
       <h2>
-        {data.kind === 'repair' ? 'Repair' : 'Download'} of {data.repo_id} ({data.variant || data.quantization})
+        {data.kind === 'quantize'
+          ? `Quantization of ${data.quantize?.source ?? data.repo_id} to ${data.quantize?.type ?? data.variant}`
+          : `${data.kind === 'repair' ? 'Repair' : 'Download'} of ${data.repo_id} (${data.variant || data.quantization})`}
+        {data.kind === 'download' && data.quantize ? `, quantized to ${data.quantize.type}` : ''}
       </h2>
       {/* Above the figures that change with every progress event, so the buttons stay where they are. */}
       {canOperate ? <JobActions job={data} /> : null}

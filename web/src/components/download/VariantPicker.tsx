@@ -49,6 +49,16 @@ function estimatePath(repoId: string, variant: string, contextSize: number | nul
   return `/api/v1/models/estimate-memory?${query}`;
 }
 
+/** The estimate of one variant of a hub repo, read from the hub without downloading (shared by the picker and the quantize choice). */
+export function useHubEstimate(repoId: string, variant: string, contextSize: number | null) {
+  return useQuery({
+    queryKey: ['hub-estimate', repoId, variant, contextSize],
+    queryFn: () => get<EstimateMemoryResponse>(estimatePath(repoId, variant, contextSize)),
+    refetchInterval: false,
+    staleTime: 60_000,
+  });
+}
+
 function VariantRow({
   repoId,
   variant,
@@ -61,12 +71,7 @@ function VariantRow({
   checked: boolean;
   contextSize: number | null;
 } & Pick<PickerProps, 'onChoose'>) {
-  const estimate = useQuery({
-    queryKey: ['hub-estimate', repoId, variant.id, contextSize],
-    queryFn: () => get<EstimateMemoryResponse>(estimatePath(repoId, variant.id, contextSize)),
-    refetchInterval: false,
-    staleTime: 60_000,
-  });
+  const estimate = useHubEstimate(repoId, variant.id, contextSize);
   const data = estimate.data;
   return (
     <tr className={checked ? 'chosen' : undefined}>
