@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   blob_digest_mismatch: kind('invalid_input', 'The uploaded bytes do not hash to the digest in the path.'),
   invalid_variant: kind('invalid_input', 'The variant asked for does not fit the request.'),
   unsupported_format: kind('invalid_input', 'The artifact is in a format Hangar cannot serve.'),
+  invalid_gguf: kind('invalid_input', 'The file is not a readable GGUF (not GGUF at all, or truncated); the message says which.'),
   unsupported_operation: kind('invalid_input', 'The model cannot do what was asked (e.g. generate with an embedding model).'),
   unsupported_parameter: kind(
     'invalid_input',
@@ -86,10 +87,12 @@ export const ERROR_CODES = {
   not_repairable: kind('conflict', 'The version has no hub source to repair from.'),
   key_exists: kind('conflict', 'An API key of that name exists.'),
   job_finished: kind('conflict', 'The job has already finished.'),
+  already_quantized: kind('conflict', 'The source is quantized already; quantize from its F32, F16 or BF16 weights.'),
   // requests that are well-formed but cannot be served
   unsupported_repo: kind('unprocessable', 'The hub repo has no weights Hangar can run.'),
   no_backend: kind('unprocessable', 'No installed backend serves the model format.'),
   load_failed: kind('unprocessable', 'The runtime could not load the model; the message has its reason.'),
+  quantization_failed: kind('unprocessable', "llama.cpp's quantizer refused the model; the message has its reason."),
   // rate limits
   rate_limited: kind('rate_limited', 'Too many requests; retry after the time given.'),
   // internal failures (details stay in the log)
