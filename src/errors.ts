@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   invalid_variant: kind('invalid_input', 'The variant asked for does not fit the request.'),
   unsupported_format: kind('invalid_input', 'The artifact is in a format Hangar cannot serve.'),
   invalid_quantization_type: kind('invalid_input', 'Not a quantization type for the model format; valid lists them.'),
+  invalid_gguf: kind('invalid_input', 'The file is not a readable GGUF (not GGUF at all, or truncated); the message says which.'),
   unsupported_operation: kind('invalid_input', 'The model cannot do what was asked (e.g. generate with an embedding model).'),
   unsupported_parameter: kind(
     'invalid_input',
@@ -93,13 +94,13 @@ export const ERROR_CODES = {
   unsupported_repo: kind('unprocessable', 'The hub repo has no weights Hangar can run.'),
   no_backend: kind('unprocessable', 'No installed backend serves the model format.'),
   load_failed: kind('unprocessable', 'The runtime could not load the model; the message has its reason.'),
+  quantization_failed: kind('unprocessable', "The quantizer refused the model; the message has its reason (llama.cpp's own line for GGUF)."),
   // rate limits
   rate_limited: kind('rate_limited', 'Too many requests; retry after the time given.'),
   // internal failures (details stay in the log)
   internal_error: kind('internal', 'An unexpected failure; the log has the details for the request id.'),
   runtime_error: kind('internal', 'The runtime failed while serving the request.'),
   download_incomplete: kind('internal', 'A downloaded file went missing before it was stored.'),
-  quantization_failed: kind('internal', "The quantizer failed; the message has its reason (llama.cpp's own line for GGUF)."),
   // failures of something Hangar depends on
   runner_crashed: kind('upstream', 'The runner process stopped while serving the request.'),
   hub_error: kind('upstream', 'The hub answered with an error.'),
