@@ -1,10 +1,10 @@
 // The quantization types Hangar can make, per format: what a request may name (Q4_K_M, q4, fp16…) and what it resolves to.
 import { InvalidInput } from '../errors.ts';
 import { GGUF_QUANT_TYPES, type GgufQuantType } from './gguf/gguf-quantizer.ts';
-import { ONNX_QUANT_DTYPES, type OnnxQuantDtype } from './onnx/onnx-quantizer.ts';
+import { ONNX_QUANT_DTYPES, type OnnxQuantDtype } from './onnx/index.ts';
 
 export type { GgufQuantType } from './gguf/gguf-quantizer.ts';
-export type { OnnxQuantDtype } from './onnx/onnx-quantizer.ts';
+export type { OnnxQuantDtype } from './onnx/index.ts';
 
 /** What a quantization makes: a GGUF file type for llama.cpp, or a transformers.js dtype file for ONNX. */
 export type QuantizationTarget = { format: 'gguf'; type: GgufQuantType } | { format: 'onnx'; type: OnnxQuantDtype };

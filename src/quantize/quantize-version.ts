@@ -10,8 +10,8 @@ import type { BlobStore } from '../store/blob-store.ts';
 import { detectArtifact, readGgufMetadata, type ArtifactMetadata } from '../store/detect-format.ts';
 import type { VersionInfo, VersionManifest } from '../schemas/models.ts';
 import { HangarError } from '../errors.ts';
-import { quantizeGguf, llamaCppVersion } from './gguf/gguf-quantizer.ts';
-import { onnxEntryFor, quantizeOnnx } from './onnx/onnx-quantizer.ts';
+import { ggufQuantizerTool, quantizeGguf } from './gguf/gguf-quantizer.ts';
+import { onnxEntryFor, quantizeOnnx } from './onnx/index.ts';
 import type { QuantizationTarget } from './quantization-types.ts';
 
 /** A version to quantize: where its files lie (a snapshot folder) and its manifest; `from` is its lineage entry. */
@@ -92,7 +92,7 @@ export function quantizedEntryName(entry: string, target: QuantizationTarget): s
 
 /** The version name of the quantizer that made a file: `llama.cpp <tag>` or `hangar-onnx`. */
 export function quantizerTool(target: QuantizationTarget): string {
-  return target.format === 'gguf' ? llamaCppVersion() : 'hangar-onnx';
+  return target.format === 'gguf' ? ggufQuantizerTool() : 'hangar-onnx';
 }
 
 async function sha256File(file: string): Promise<string> {
