@@ -86,6 +86,7 @@ export const ERROR_CODES = {
   not_repairable: kind('conflict', 'The version has no hub source to repair from.'),
   key_exists: kind('conflict', 'An API key of that name exists.'),
   job_finished: kind('conflict', 'The job has already finished.'),
+  already_quantized: kind('conflict', 'The model is already quantized or reduced precision; convert its full-precision original.'),
   // requests that are well-formed but cannot be served
   unsupported_repo: kind('unprocessable', 'The hub repo has no weights Hangar can run.'),
   no_backend: kind('unprocessable', 'No installed backend serves the model format.'),
