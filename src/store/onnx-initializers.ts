@@ -1,75 +1,17 @@
 // Reads an ONNX model's initializers by walking the protobuf wire format, without decoding weight bytes: parameter count, external-data files.
+import { fields, repeatedVarints, type WireField } from './protobuf-reader.ts';
 
 /** Field numbers from onnx.proto: ModelProto.graph = 7, GraphProto.initializer = 5, TensorProto.dims = 1. */
 const MODEL_GRAPH_FIELD = 7;
 const GRAPH_INITIALIZER_FIELD = 5;
 const TENSOR_DIMS_FIELD = 1;
 
-interface Field {
-  number: number;
-  wireType: number;
-  start: number;
-  end: number;
-  varint?: number;
-}
-
-function readVarint(buf: Uint8Array, pos: number): [number, number] {
-  let result = 0;
-  let multiplier = 1;
-  for (;;) {
-    const byte = buf[pos++];
-    if (byte === undefined) throw new Error('truncated varint');
-    result += (byte & 0x7f) * multiplier;
-    if ((byte & 0x80) === 0) return [result, pos];
-    multiplier *= 128;
-  }
-}
-
-/** Top-level fields of one message in buf[start, end). */
-function* fields(buf: Uint8Array, start: number, end: number): Generator<Field> {
-  let pos = start;
-  while (pos < end) {
-    const [key, afterKey] = readVarint(buf, pos);
-    const number = Math.floor(key / 8);
-    const wireType = key & 7;
-    pos = afterKey;
-    if (wireType === 0) {
-      const [value, next] = readVarint(buf, pos);
-      yield { number, wireType, start: pos, end: next, varint: value };
-      pos = next;
-    } else if (wireType === 2) {
-      const [length, next] = readVarint(buf, pos);
-      yield { number, wireType, start: next, end: next + length };
-      pos = next + length;
-    } else if (wireType === 1) {
-      pos += 8;
-    } else if (wireType === 5) {
-      pos += 4;
-    } else {
-      throw new Error(`unsupported protobuf wire type ${wireType}`);
-    }
-    if (pos > end) throw new Error('truncated protobuf message');
-  }
-}
-
 function tensorElementCount(buf: Uint8Array, start: number, end: number): number {
-  let count = 1;
-  let sawDims = false;
+  const dims: number[] = [];
   for (const field of fields(buf, start, end)) {
-    if (field.number !== TENSOR_DIMS_FIELD) continue;
-    sawDims = true;
-    if (field.wireType === 0) {
-      count *= field.varint ?? 1;
-    } else if (field.wireType === 2) {
-      let pos = field.start;
-      while (pos < field.end) {
-        const [dim, next] = readVarint(buf, pos);
-        count *= dim;
-        pos = next;
-      }
-    }
+    if (field.number === TENSOR_DIMS_FIELD) repeatedVarints(buf, field, dims);
   }
-  return sawDims ? count : 1;
+  return dims.reduce((a, b) => a * b, 1);
 }
 
 /** Sum of the element counts of every initializer (weight) in an ONNX model file's bytes. */
@@ -92,7 +34,7 @@ const ENTRY_KEY_FIELD = 1;
 const ENTRY_VALUE_FIELD = 2;
 
 /** Length-delimited fields `number` inside the message `parent`. */
-function nested(buf: Uint8Array, parent: Field, number: number): Field[] {
+function nested(buf: Uint8Array, parent: WireField, number: number): WireField[] {
   return [...fields(buf, parent.start, parent.end)].filter((f) => f.number === number && f.wireType === 2);
 }
 
