@@ -94,7 +94,10 @@ export const ERROR_CODES = {
   unsupported_repo: kind('unprocessable', 'The hub repo has no weights Hangar can run.'),
   no_backend: kind('unprocessable', 'No installed backend serves the model format.'),
   load_failed: kind('unprocessable', 'The runtime could not load the model; the message has its reason.'),
-  quantization_failed: kind('unprocessable', "The quantizer refused the model; the message has its reason (llama.cpp's own line for GGUF)."),
+  quantization_failed: kind(
+    'unprocessable',
+    "The quantizer refused the model; the message has its reason (llama.cpp's own line for GGUF).",
+  ),
   // rate limits
   rate_limited: kind('rate_limited', 'Too many requests; retry after the time given.'),
   // internal failures (details stay in the log)

@@ -7,6 +7,7 @@ import type { LoadOptions } from '../schemas/runtime.ts';
 import { HangarError, isErrorCode } from '../errors.ts';
 import type { QuantizeJobs, QuantizeRequest, QuantizeStarted } from '../quantize/quantize-jobs.ts';
 import { quantizationTarget } from '../quantize/quantization-types.ts';
+import { fullPrecisionOrigin } from '../quantize/quantization-source.ts';
 import type { ControlResult, RuntimeControl } from './runtime-control.ts';
 
 /** What a quantized load did: which version it loaded, and the job that made it when none existed. */
@@ -47,18 +48,14 @@ export class Quantization {
    * Loads `name` in `quantization` (q4, q8, Q4_K_M, fp16…): the version already in that quantization when there is one,
    * else a new one quantized from the version `name` resolves to (one job, waited for), then loaded as the model's deployment.
    */
-  async load(
-    name: string,
-    quantization: string,
-    options: LoadOptions,
-    context: ActionContext,
-    wait: boolean,
-  ): Promise<QuantizedLoad> {
-    const resolved = await this.catalog.resolve(name);
-    const target = quantizationTarget(resolved.version.format, quantization);
-    if ((resolved.version.quantization ?? '').toLowerCase() === target.type.toLowerCase()) {
-      return this.loadVersion(resolved.model.name, resolved.version.version, target.type, null, options, context, wait);
+  async load(name: string, quantization: string, options: LoadOptions, context: ActionContext, wait: boolean): Promise<QuantizedLoad> {
+    const served = await this.catalog.resolve(name);
+    const target = quantizationTarget(served.version.format, quantization);
+    if ((served.version.quantization ?? '').toLowerCase() === target.type.toLowerCase()) {
+      return this.loadVersion(served.model.name, served.version.version, target.type, null, options, context, wait);
     }
+    // A name that serves a quantized version is quantized again from that version's full-precision origin.
+    const resolved = await fullPrecisionOrigin(this.catalog, served);
     const existing = await this.existingQuantization(resolved, target.type);
     if (existing) return this.loadVersion(existing.model, existing.version, target.type, null, options, context, wait);
     const started = await this.jobs.submit({ model: `${resolved.model.name}:${resolved.version.version}`, type: target.type }, context);
@@ -76,7 +73,13 @@ export class Quantization {
   }
 
   /** Waits for the quantize job, then loads the version it made. */
-  private async loadWhenMade(jobId: string, model: string, type: string, options: LoadOptions, context: ActionContext): Promise<QuantizedLoad> {
+  private async loadWhenMade(
+    jobId: string,
+    model: string,
+    type: string,
+    options: LoadOptions,
+    context: ActionContext,
+  ): Promise<QuantizedLoad> {
     const finished = await this.jobs.waitFor(jobId);
     const made = finished.result as { model?: string; version?: number } | null;
     if (finished.status !== 'completed' || typeof made?.version !== 'number') {

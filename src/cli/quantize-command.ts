@@ -26,8 +26,14 @@ function progressLine(job: JobInfoWithoutRate, elapsedMs: number): string {
   return `${job.quantize?.type ?? job.variant} [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${percent.toFixed(1).padStart(5)}%  ${(elapsedMs / 1000).toFixed(1)}s`;
 }
 
-export async function quantize(c: QuantizeContext, name: string | undefined, type: string | undefined, flags: QuantizeFlags): Promise<number> {
-  if (!name || !type) throw new CliError('usage: hangar quantize NAME TYPE [--version N] [--name NEW_NAME]   (TYPE: Q4_K_M, Q8_0, q4, q8, fp16…)', 2);
+export async function quantize(
+  c: QuantizeContext,
+  name: string | undefined,
+  type: string | undefined,
+  flags: QuantizeFlags,
+): Promise<number> {
+  if (!name || !type)
+    throw new CliError('usage: hangar quantize NAME TYPE [--version N] [--name NEW_NAME]   (TYPE: Q4_K_M, Q8_0, q4, q8, fp16…)', 2);
   const version = flags.version === undefined ? {} : { version: /^\d+$/.test(flags.version) ? Number(flags.version) : flags.version };
   const accepted = await c.client.request<{ job_id: string; deduplicated: boolean; job: JobInfo }>(
     'POST',
@@ -75,11 +81,18 @@ export async function quantize(c: QuantizeContext, name: string | undefined, typ
   const job = (final as JobInfoWithoutRate | null) ?? (await c.client.request<JobInfo>('GET', `/api/v1/jobs/${jobId}`));
   if (c.json) c.print(JSON.stringify(job, null, 2));
   if (job.status === 'completed') {
-    const result = job.result as { model?: string; version?: number; quantization?: string; size_bytes?: number; tensor_types?: Record<string, number> };
+    const result = job.result as {
+      model?: string;
+      version?: number;
+      quantization?: string;
+      size_bytes?: number;
+      tensor_types?: Record<string, number>;
+    };
     const mix = Object.entries(result.tensor_types ?? {})
       .map(([t, n]) => `${t}×${n}`)
       .join(' ');
-    if (!c.json) c.print(`Created ${result.model}:${result.version} (${result.quantization}, ${formatBytes(result.size_bytes)}; tensors ${mix})`);
+    if (!c.json)
+      c.print(`Created ${result.model}:${result.version} (${result.quantization}, ${formatBytes(result.size_bytes)}; tensors ${mix})`);
     return 0;
   }
   if (job.status === 'cancelled') throw new CliError(`The quantization was cancelled (job ${jobId}); nothing was stored`);

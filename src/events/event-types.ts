@@ -34,7 +34,12 @@ export const QUANTIZE_EVENT_TYPES = ['quantize.completed', 'quantize.failed', 'q
 export type QuantizeEventType = (typeof QUANTIZE_EVENT_TYPES)[number];
 
 /** Every event type, for SSE `types` and webhook subscriptions (which also take `family.*` and `*`). */
-export const HANGAR_EVENT_TYPES = [...RUNTIME_EVENT_TYPES, ...REGISTRY_EVENT_TYPES, ...DOWNLOAD_EVENT_TYPES, ...QUANTIZE_EVENT_TYPES] as const;
+export const HANGAR_EVENT_TYPES = [
+  ...RUNTIME_EVENT_TYPES,
+  ...REGISTRY_EVENT_TYPES,
+  ...DOWNLOAD_EVENT_TYPES,
+  ...QUANTIZE_EVENT_TYPES,
+] as const;
 export type HangarEventType = (typeof HANGAR_EVENT_TYPES)[number];
 
 // Type aliases, not interfaces: each must fit the bus's `Record<string, unknown>` data, which needs the implicit index signature.

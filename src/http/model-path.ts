@@ -20,6 +20,7 @@ const ACTION_SEGMENTS = new Set([
   'validate',
   'events',
   'integrity',
+  'quantize',
 ]);
 
 /** Collection routes whose remainder is a single name: `/api/v1/models/status/{name}`, `/validate/{name}`, `/info/{repo}`. */

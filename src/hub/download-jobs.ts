@@ -164,7 +164,11 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
     if (!ACTIVE_STATUSES.includes(job.status))
       throw new Conflict(`Job ${id} is ${job.status}`, { job_id: id, status: job.status }, 'job_finished');
     if (this.external.has(job.kind)) {
-      throw new Conflict(`A ${job.kind} job cannot be paused; cancel it and start it again`, { job_id: id, kind: job.kind }, 'job_not_pausable');
+      throw new Conflict(
+        `A ${job.kind} job cannot be paused; cancel it and start it again`,
+        { job_id: id, kind: job.kind },
+        'job_not_pausable',
+      );
     }
     const running = this.running.get(id);
     if (running) {
@@ -318,12 +322,7 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
     }
   }
 
-  private async finish(
-    job: StoredJob,
-    plan: JobPlan,
-    files: FinishedFile[],
-    signal: AbortSignal,
-  ): Promise<Record<string, unknown>> {
+  private async finish(job: StoredJob, plan: JobPlan, files: FinishedFile[], signal: AbortSignal): Promise<Record<string, unknown>> {
     const ordered = plan.files.map((f) => files.find((d) => d.path === f.path)).filter((f): f is FinishedFile => f !== undefined);
     const context = { actor: job.row.created_by };
     if (job.kind === 'repair') {
@@ -332,7 +331,15 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
     }
     const version = job.request.quantize
       ? await this.quantizeFinished(job, plan, ordered, signal)
-      : await importDownloadedVersion(this.options.catalog, this.options.blobs, job.request, plan, ordered, this.options.hub().endpoint, context);
+      : await importDownloadedVersion(
+          this.options.catalog,
+          this.options.blobs,
+          job.request,
+          plan,
+          ordered,
+          this.options.hub().endpoint,
+          context,
+        );
     for (const f of plan.files) f.status = 'stored';
     return {
       model: version.model,
@@ -344,20 +351,22 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
   }
 
   /** The quantize phase of a download with `quantize`: the entry file shows `quantizing` while the engine runs. */
-  private async quantizeFinished(
-    job: StoredJob,
-    plan: JobPlan,
-    files: FinishedFile[],
-    signal: AbortSignal,
-  ): Promise<VersionInfo> {
+  private async quantizeFinished(job: StoredJob, plan: JobPlan, files: FinishedFile[], signal: AbortSignal): Promise<VersionInfo> {
     if (!this.options.quantizeDownload) throw new HangarError('service_unavailable', 'This server cannot quantize downloads');
     const entry = plan.files.find((f) => f.path === plan.entry);
     if (entry) entry.status = 'quantizing';
     this.emitMessage('download_progress', { ...job, status: 'running', plan });
-    return this.options.quantizeDownload(job.request, plan, files, this.options.hub().endpoint, { actor: job.row.created_by }, {
-      signal,
-      onProgress: () => undefined,
-    });
+    return this.options.quantizeDownload(
+      job.request,
+      plan,
+      files,
+      this.options.hub().endpoint,
+      { actor: job.row.created_by },
+      {
+        signal,
+        onProgress: () => undefined,
+      },
+    );
   }
 
   private async settle(job: StoredJob, plan: JobPlan, error: unknown): Promise<void> {

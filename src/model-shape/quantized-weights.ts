@@ -33,7 +33,7 @@ const isKQuant = (type: T) => type in K_QUANT_FALLBACK;
 const isFloatType = (type: T) => type === T.F16 || type === T.BF16 || type === T.F32;
 
 /** llama.cpp's use_more_bits: the first and last eighth of the layers, and every third one between, get more bits. */
-function useMoreBits(index: number, count: number): boolean {
+function takesMoreBits(index: number, count: number): boolean {
   return index < count / 8 || index >= (7 * count) / 8 || (index - Math.floor(count / 8)) % 3 === 2;
 }
 
@@ -70,10 +70,10 @@ export function predictGgufTensorTypes(tensors: readonly GGUFTensorInfo[], fileT
         if (rowLength % QK_K !== 0) type = T.Q8_0;
         else if (base !== T.Q8_0) type = T.Q6_K;
       } else if (tensor.name.endsWith('attn_v.weight')) {
-        if (mix && useMoreBits(attnVSeen, attnV)) type = T.Q6_K;
+        if (mix && takesMoreBits(attnVSeen, attnV)) type = T.Q6_K;
         attnVSeen++;
       } else if (tensor.name.endsWith('ffn_down.weight')) {
-        if (mix && useMoreBits(ffnDownSeen, ffnDown)) type = T.Q6_K;
+        if (mix && takesMoreBits(ffnDownSeen, ffnDown)) type = T.Q6_K;
         if (fileType === 'Q3_K_M' && ffnDownSeen < ffnDown / 16) type = T.Q5_K;
         ffnDownSeen++;
       } else if (tensor.name.endsWith('attn_qkv.weight')) {

@@ -54,7 +54,14 @@ export async function quantizeDownloaded(
       dir: staging,
       manifest,
       format: plan.format,
-      from: { repo_id: request.repo_id, revision: request.revision, commit_sha: plan.commit_sha, path: plan.entry, sha256: entry?.sha256 ?? null, endpoint },
+      from: {
+        repo_id: request.repo_id,
+        revision: request.revision,
+        commit_sha: plan.commit_sha,
+        path: plan.entry,
+        sha256: entry?.sha256 ?? null,
+        endpoint,
+      },
     };
     output = await runQuantization(input, target, deps.store.tempDir, { threads: deps.threads(), nice: deps.nice(), ...work });
     if (work.signal.aborted) throw work.signal.reason;
@@ -67,7 +74,12 @@ export async function quantizeDownloaded(
       output,
       input,
       context,
-      beforeCommit: () => adoptFiles(deps.store, files.filter((f) => sharedPaths.has(f.path)), request.force_redownload),
+      beforeCommit: () =>
+        adoptFiles(
+          deps.store,
+          files.filter((f) => sharedPaths.has(f.path)),
+          request.force_redownload,
+        ),
     });
     output = null;
     // The full-precision files this version does not use are not kept (a later download fetches them again).

@@ -14,6 +14,7 @@ import type { JobInfoWithoutRate, JobMessage } from '../schemas/hub.ts';
 import type { VersionManifest } from '../schemas/models.ts';
 import { Conflict, HangarError } from '../errors.ts';
 import { isFullPrecisionQuantization, quantizationTarget, type QuantizationTarget } from './quantization-types.ts';
+import { fullPrecisionOrigin } from './quantization-source.ts';
 import { commitQuantized, discardOutput, quantizedEntryName, runQuantization, type QuantizedOutput } from './quantize-version.ts';
 
 export interface QuantizeJobsOptions {
@@ -77,7 +78,9 @@ export class QuantizeJobs {
    * the disk must hold the output. An identical active job (same source version, type and destination) is joined.
    */
   async submit(request: QuantizeRequest, context: ActionContext): Promise<QuantizeStarted> {
-    const resolved = await this.o.catalog.resolve(request.model);
+    const served = await this.o.catalog.resolve(request.model);
+    // A bare name that serves a quantized version means its full-precision origin; an explicit version is taken as it is.
+    const resolved = parseModelRef(request.model).ref === undefined ? await fullPrecisionOrigin(this.o.catalog, served) : served;
     const target = this.targetFor(resolved, request.type);
     const name = request.name ?? resolved.model.name;
     parseModelRef(name);
@@ -194,7 +197,9 @@ export class QuantizeJobs {
 
   private schedule(job: StoredJob): void {
     // One quantization at a time: each uses every thread Hangar may use.
-    this.queue = this.queue.then(() => this.run(job.id)).catch((error: unknown) => this.o.logger.error({ err: error }, 'quantize queue failed'));
+    this.queue = this.queue
+      .then(() => this.run(job.id))
+      .catch((error: unknown) => this.o.logger.error({ err: error }, 'quantize queue failed'));
   }
 
   private async run(id: string): Promise<void> {
@@ -236,28 +241,23 @@ export class QuantizeJobs {
         format: target.format,
         from: { model: source.model.name, version: source.version.version, sha256: entrySha(manifest) },
       };
-      output = await runQuantization(
-        input,
-        target,
-        this.o.blobs.tempDir,
-        {
-          threads: this.o.threads(),
-          nice: this.o.nice(),
-          signal: controller.signal,
-          onProgress: (fraction) => {
-            if (file) file.bytes_done = Math.floor(file.size_bytes * Math.min(1, fraction));
-            const now = Date.now();
-            if (now - lastEmit >= EMIT_EVERY_MS) {
-              lastEmit = now;
-              this.emit('download_progress', { ...job, status: 'running', plan });
-            }
-            if (now - lastSave >= SAVE_EVERY_MS) {
-              lastSave = now;
-              void store.update(id, { plan }).catch(() => undefined);
-            }
-          },
+      output = await runQuantization(input, target, this.o.blobs.tempDir, {
+        threads: this.o.threads(),
+        nice: this.o.nice(),
+        signal: controller.signal,
+        onProgress: (fraction) => {
+          if (file) file.bytes_done = Math.floor(file.size_bytes * Math.min(1, fraction));
+          const now = Date.now();
+          if (now - lastEmit >= EMIT_EVERY_MS) {
+            lastEmit = now;
+            this.emit('download_progress', { ...job, status: 'running', plan });
+          }
+          if (now - lastSave >= SAVE_EVERY_MS) {
+            lastSave = now;
+            void store.update(id, { plan }).catch(() => undefined);
+          }
         },
-      );
+      });
       if (controller.signal.aborted) throw controller.signal.reason;
       const version = await commitQuantized({
         catalog: this.o.catalog,

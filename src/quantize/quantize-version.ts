@@ -57,7 +57,12 @@ function isGraphFile(filePath: string, entry: string): boolean {
 }
 
 /** Runs the engine for `target` on `input`, writing into `tempDir`; the caller adopts or deletes the result. */
-export async function runQuantization(input: QuantizeInput, target: QuantizationTarget, tempDir: string, work: QuantizeWork): Promise<QuantizedOutput> {
+export async function runQuantization(
+  input: QuantizeInput,
+  target: QuantizationTarget,
+  tempDir: string,
+  work: QuantizeWork,
+): Promise<QuantizedOutput> {
   const entryPath = path.join(input.dir, input.manifest.entry);
   if (target.format === 'gguf') {
     const tempFile = path.join(tempDir, `quantize-${process.pid}-${Date.now()}-${target.type}.gguf`);

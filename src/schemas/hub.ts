@@ -144,7 +144,9 @@ export const JobInfo = Type.Object({
     Type.Object(
       {
         type: Type.String({ description: 'The quantization type made (Q4_K_M, Q8_0, fp16, q8…).' }),
-        source: Nullable(Type.String({ description: 'The source version (model:version); null when a download quantizes what it fetched.' })),
+        source: Nullable(
+          Type.String({ description: 'The source version (model:version); null when a download quantizes what it fetched.' }),
+        ),
       },
       { description: 'Quantize jobs, and downloads with `quantize`: what is made from what; null for other jobs.' },
     ),
@@ -188,7 +190,9 @@ export const DownloadAccepted = Type.Object({
 
 export const JobListQuery = Type.Object({
   status: Type.Optional(Type.Union(['queued', 'running', 'paused', 'completed', 'failed', 'cancelled'].map((s) => Type.Literal(s)))),
-  kind: Type.Optional(Type.Union([Type.Literal('download'), Type.Literal('repair'), Type.Literal('ollama_pull'), Type.Literal('quantize')])),
+  kind: Type.Optional(
+    Type.Union([Type.Literal('download'), Type.Literal('repair'), Type.Literal('ollama_pull'), Type.Literal('quantize')]),
+  ),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
   before: Type.Optional(
     Type.String({

@@ -25,7 +25,13 @@ interface VersionBody {
 
 interface EstimateBody {
   total_bytes: number;
-  quantization_options: Array<{ type: string; total_bytes: number; weights_bytes: number; tensor_types: Record<string, number> | null; version: number | null }>;
+  quantization_options: Array<{
+    type: string;
+    total_bytes: number;
+    weights_bytes: number;
+    tensor_types: Record<string, number> | null;
+    version: number | null;
+  }>;
 }
 
 const quantize = (server: TestServer, name: string, body: Record<string, unknown>) =>
@@ -83,18 +89,30 @@ test('GGUF quantization end to end: estimate per type, Q8_0 and Q4_K_M versions 
   assert.ok(audit.body.events.some((e) => e.target === 'demo-llama:1'));
 
   // q8 loads the version that exists; q4 quantizes first (one job), then loads it.
-  const loadQ8 = await server.request<{ status: string; version: number }>('POST', '/api/v1/models/demo-llama/load', { quantization: 'q8' });
+  const loadQ8 = await server.request<{ status: string; version: number }>('POST', '/api/v1/models/demo-llama/load', {
+    quantization: 'q8',
+  });
   assert.equal(loadQ8.status, 200, loadQ8.text);
   assert.equal(loadQ8.body.version, q8.version);
-  const generated = await server.request<{ text: string }>('POST', '/api/v1/generate', { model: 'demo-llama', prompt: 'Once', max_tokens: 4 });
+  const generated = await server.request<{ text: string }>('POST', '/api/v1/generate', {
+    model: 'demo-llama',
+    prompt: 'Once',
+    max_tokens: 4,
+  });
   assert.equal(generated.status, 200, generated.text);
-  const loadQ4 = await server.request<{ status: string; version: number }>('POST', '/api/v1/models/demo-llama/load', { quantization: 'q4' });
+  const loadQ4 = await server.request<{ status: string; version: number }>('POST', '/api/v1/models/demo-llama/load', {
+    quantization: 'q4',
+  });
   assert.equal(loadQ4.status, 200, loadQ4.text);
   const q4 = await versionOf(server, `demo-llama:${loadQ4.body.version}`);
   assert.equal(q4.quantization, 'Q4_K_M');
   assert.ok(q4.size_bytes < q8.size_bytes);
   assert.deepEqual(q4.metadata.tensor_types, options.get('Q4_K_M')?.tensor_types);
-  const afterQ4 = await server.request<{ text: string }>('POST', '/api/v1/generate', { model: 'demo-llama', prompt: 'Once', max_tokens: 4 });
+  const afterQ4 = await server.request<{ text: string }>('POST', '/api/v1/generate', {
+    model: 'demo-llama',
+    prompt: 'Once',
+    max_tokens: 4,
+  });
   assert.equal(afterQ4.status, 200, afterQ4.text);
   const later = await server.request<EstimateBody>('GET', '/api/v1/models/estimate-memory?model=demo-llama:1');
   assert.equal(later.body.quantization_options.find((o) => o.type === 'Q4_K_M')?.version, q4.version);
@@ -170,6 +188,9 @@ test('quantize refuses bad input with a clear error and changes nothing; a queue
   assert.equal(done.status, 'completed', JSON.stringify(done.error));
   const q4 = await versionOf(server, `wide:${done.result?.version}`);
   assert.ok((q4.metadata.tensor_types?.Q4_K ?? 0) > 0, `real K-quants: ${JSON.stringify(q4.metadata.tensor_types)}`);
+  // With 256-wide rows llama.cpp mixes Q4_K and Q6_K (output, half of attn_v and ffn_down): the estimator predicted that mix.
+  const predicted = await server.request<EstimateBody>('GET', '/api/v1/models/estimate-memory?model=wide:1');
+  assert.deepEqual(q4.metadata.tensor_types, predicted.body.quantization_options.find((o) => o.type === 'Q4_K_M')?.tensor_types);
   assert.equal(await versions(), 2, 'the cancelled job made no version');
   assert.deepEqual(tempLeftovers(server), []);
   // The source is untouched.
@@ -183,14 +204,24 @@ test('Ollama create with quantize (official client): streams quantizing progress
   const server = await startTestServer(t, { demoModels: true });
   const client = new Ollama({ host: server.url });
   const lines: Array<{ status: string; total?: number; completed?: number }> = [];
-  const stream = await client.create({ model: 'small-llama:q4', from: 'demo-llama', quantize: 'q4_K_M', system: 'Be brief.', stream: true });
+  const stream = await client.create({
+    model: 'small-llama:q4',
+    from: 'demo-llama',
+    quantize: 'q4_K_M',
+    system: 'Be brief.',
+    stream: true,
+  });
   for await (const line of stream) lines.push(line);
-  assert.ok(lines.some((l) => l.status === 'quantizing F16 model to Q4_K_M' && typeof l.total === 'number'), JSON.stringify(lines));
+  assert.ok(
+    lines.some((l) => l.status === 'quantizing F16 model to Q4_K_M' && typeof l.total === 'number'),
+    JSON.stringify(lines),
+  );
   assert.equal(lines.at(-1)?.status, 'success');
-  const made = (await server.request<{ versions: VersionBody[]; aliases: Record<string, number> }>('GET', '/api/v1/models/small-llama')).body;
+  const made = (await server.request<{ versions: VersionBody[]; aliases: Record<string, number> }>('GET', '/api/v1/models/small-llama'))
+    .body;
   assert.equal(made.versions[0]?.quantization, 'Q4_K_M');
   assert.equal(made.aliases.q4, made.versions[0]?.version);
-  assert.deepEqual((made.versions[0]?.metadata as { ollama?: unknown }).ollama, { system: 'Be brief.' });
+  assert.deepEqual((made.versions[0]?.metadata as { ollama?: unknown } | undefined)?.ollama, { system: 'Be brief.' });
   const reply = await client.generate({ model: 'small-llama:q4', prompt: 'Once', options: { num_predict: 3 } });
   assert.equal(reply.done, true);
   const listed = await client.list();

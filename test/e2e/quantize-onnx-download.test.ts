@@ -29,7 +29,10 @@ function cosine(a: number[], b: number[]): number {
   return dot / Math.sqrt(na * nb);
 }
 
+/** Loads that very version (a model serves one version at a time), then embeds the sentences with it. */
 async function embed(server: TestServer, model: string): Promise<number[][]> {
+  const loaded = await server.request('POST', `/api/v1/models/${model}/load`);
+  assert.equal(loaded.status, 200, loaded.text);
   const res = await server.request<{ embeddings: number[][] }>('POST', '/api/v1/embeddings', { model, input: SENTENCES });
   assert.equal(res.status, 200, res.text);
   return res.body.embeddings;

@@ -85,7 +85,9 @@ export function QuantizePanel({ detail }: { detail: ModelDetail }) {
                       <td>{formatBytes(option.weights_bytes)}</td>
                       <td>{formatBytes(option.total_bytes)}</td>
                       <td>
-                        {fit ? <span className={`badge ${fit.fits ? 'loaded' : 'failed'}`}>{fit.fits ? 'fits' : 'does not fit'}</span> : null}
+                        {fit ? (
+                          <span className={`badge ${fit.fits ? 'loaded' : 'failed'}`}>{fit.fits ? 'fits' : 'does not fit'}</span>
+                        ) : null}
                       </td>
                       <td>
                         {option.version != null ? (

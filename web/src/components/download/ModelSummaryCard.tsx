@@ -32,7 +32,8 @@ export function ModelSummaryCard({ job }: { job: JobInfo }) {
         <span className="badge">not_loaded</span>
       </p>
       <p className="muted">
-        {formatBytes(version.sizeBytes)} from {job.repo_id} @ {job.commit_sha.slice(0, 12)}
+        {formatBytes(version.sizeBytes)} from {job.repo_id}
+        {job.kind === 'quantize' ? ` quantized to ${job.quantize?.type ?? job.variant}` : ` @ ${job.commit_sha.slice(0, 12)}`}
       </p>
     </article>
   );
