@@ -1,14 +1,8 @@
 // `hangar quantize NAME TYPE`: starts (or joins) a quantize job and draws its progress bar; Ctrl-C cancels it (a quantization cannot pause).
-import { CliError, type HangarStreamClient } from './http-client.ts';
+import { CliError } from './http-client.ts';
 import { formatBytes } from './format.ts';
+import type { PullContext as QuantizeContext } from './pull-command.ts';
 import type { JobInfo, JobInfoWithoutRate, JobMessage } from '../schemas/hub.ts';
-
-export interface QuantizeContext {
-  client: HangarStreamClient;
-  json: boolean;
-  print: (text: string) => void;
-  write: (text: string) => void;
-}
 
 export interface QuantizeFlags {
   version?: string;

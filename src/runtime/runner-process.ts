@@ -1,9 +1,7 @@
 // Server-side handle of one runner process: spawn, load, request/response over IPC, crash detection, stop.
 import { fork, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
+import { childEntry } from './child-entry.ts';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { HangarError, isErrorCode } from '../errors.ts';
 import type { ServedModel, ServedModelExit } from './served-model.ts';
 import {
@@ -20,19 +18,8 @@ import {
   type ServerToRunner,
 } from './protocol.ts';
 
-/**
- * The runner a server spawns is the compiled one: runner-main.js next to this module in the build. When the
- * sources run under tsx (tests, development), the build's runner is used too if there is one — so tests measure
- * the runner users run — unless HANGAR_RUNNER_FROM_SOURCES=1 asks for runner-main.ts (with the tsx loader).
- */
-function runnerEntry(): { entry: string; execArgv: string[] } {
-  const own = fileURLToPath(import.meta.url);
-  if (path.extname(own) === '.js') return { entry: fileURLToPath(new URL('./runners/runner-main.js', import.meta.url)), execArgv: [] };
-  const built = fileURLToPath(new URL('../../dist/runtime/runners/runner-main.js', import.meta.url));
-  if (process.env.HANGAR_RUNNER_FROM_SOURCES !== '1' && fs.existsSync(built)) return { entry: built, execArgv: [] };
-  return { entry: fileURLToPath(new URL('./runners/runner-main.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
-}
-const RUNNER = runnerEntry();
+/** The runner a server spawns: the compiled runner-main.js (see childEntry for tests and development). */
+const RUNNER = childEntry(import.meta.url, './runners/runner-main', 'runtime/runners/runner-main');
 /** Like Ollama, keep the end of the child's stderr so a crash arrives with a readable reason. */
 const STDERR_TAIL_BYTES = 8 * 1024;
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { startTestServer } from '../helpers/server.ts';
-import { makeFixtures } from '../helpers/fixtures.ts';
+import { makeFixtures, WIDE_LLAMA_SHAPE } from '../helpers/fixtures.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { readSse } from '../helpers/sse.ts';
@@ -38,11 +38,7 @@ test('a second Hangar as the Ollama server: its models are served through this o
   fs.mkdirSync(repoDir, { recursive: true });
   await writeTinyLlamaGguf(path.join(repoDir, 'tiny.Q8_0.gguf'), {
     type: 'Q8_0',
-    embeddingLength: 256,
-    blockCount: 2,
-    headCount: 4,
-    headCountKv: 2,
-    feedForwardLength: 512,
+    ...WIDE_LLAMA_SHAPE,
     seed: 11,
     name: 'tiny',
   });

@@ -9,7 +9,7 @@ import { FIXTURE_GGUF_REPO, repoFromFolder } from '../../scripts/lib/hub-repos.t
 import type { HubServer } from '../../scripts/lib/hub-server.ts';
 import { writeTinyLlamaGguf } from '../../scripts/lib/llama-gguf-writer.ts';
 import { startFixtureHub, startHangarForHub, waitForJob } from '../helpers/hub.ts';
-import { makeFixtures } from '../helpers/fixtures.ts';
+import { makeFixtures, WIDE_LLAMA_SHAPE } from '../helpers/fixtures.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -21,8 +21,7 @@ async function addBigRepo(t: Parameters<typeof tempDir>[0], hub: HubServer): Pro
   const dir = path.join(await tempDir(t, 'big-repo-'), 'bigger-llama');
   await fs.mkdir(dir, { recursive: true });
   const file = path.join(dir, 'bigger-llama.F32.gguf');
-  const shape = { embeddingLength: 256, blockCount: 2, headCount: 4, headCountKv: 2, feedForwardLength: 512 };
-  await writeTinyLlamaGguf(file, { type: 'F32', ...shape, seed: 5, name: 'bigger-llama' });
+  await writeTinyLlamaGguf(file, { type: 'F32', ...WIDE_LLAMA_SHAPE, seed: 5, name: 'bigger-llama' });
   await hub.addRepo(await repoFromFolder(BIG_REPO, dir, { license: 'mit' }));
   return (await fs.stat(file)).size;
 }

@@ -7,6 +7,7 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { followJob, waitForJob } from '../helpers/hub.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { writeTinyLlamaGguf } from '../../scripts/lib/llama-gguf-writer.ts';
+import { WIDE_LLAMA_SHAPE } from '../helpers/fixtures.ts';
 
 interface Accepted {
   job_id: string;
@@ -124,11 +125,7 @@ test('quantize refuses bad input with a clear error and changes nothing; a queue
   const file = path.join(dir, 'wide-llama.F32.gguf');
   await writeTinyLlamaGguf(file, {
     type: 'F32',
-    embeddingLength: 256,
-    blockCount: 2,
-    headCount: 4,
-    headCountKv: 2,
-    feedForwardLength: 512,
+    ...WIDE_LLAMA_SHAPE,
     seed: 7,
     name: 'wide-llama',
   });

@@ -22,3 +22,6 @@ export async function makeFixtures(dir: string): Promise<Fixtures> {
   await writeTinyLlamaGguf(ggufTools, { type: 'Q8_0', seed: 5, name: 'fixture-tools', chatTemplate: LLAMA31_STYLE_TOOLS_TEMPLATE });
   return { onnxFolder, ggufF16, ggufQ8, ggufTools };
 }
+
+/** A llama shape whose 256-wide rows take real K-quants and whose F32 file (~5 MB) is big enough for parallel parts and progress. */
+export const WIDE_LLAMA_SHAPE = { embeddingLength: 256, blockCount: 2, headCount: 4, headCountKv: 2, feedForwardLength: 512 } as const;

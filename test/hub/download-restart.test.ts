@@ -9,6 +9,7 @@ import { repoFromFolder } from '../../scripts/lib/hub-repos.ts';
 import { startHubServer } from '../../scripts/lib/hub-server.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { WIDE_LLAMA_SHAPE } from '../helpers/fixtures.ts';
 
 const REPO = 'hangar-test/restart-llama';
 const FILE = 'restart-llama.F32.gguf';
@@ -39,11 +40,7 @@ test('SIGKILL mid-download: on restart the job resumes from its partial file and
   fs.mkdirSync(dir, { recursive: true });
   await writeTinyLlamaGguf(path.join(dir, FILE), {
     type: 'F32',
-    embeddingLength: 256,
-    blockCount: 2,
-    headCount: 4,
-    headCountKv: 2,
-    feedForwardLength: 512,
+    ...WIDE_LLAMA_SHAPE,
     seed: 9,
     name: 'restart-llama',
   });

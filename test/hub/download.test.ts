@@ -12,6 +12,7 @@ import { startFixtureHub, startHangarForHub, followJob, waitForJob, type JobView
 import { tempDir } from '../helpers/temp.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { SeededRandom } from '../../scripts/lib/seeded-random.ts';
+import { WIDE_LLAMA_SHAPE } from '../helpers/fixtures.ts';
 
 const GGUF_REPO = 'hangar-test/tiny-llama-gguf';
 const BERT_REPO = 'hangar-test/tiny-bert-onnx';
@@ -49,11 +50,7 @@ async function addBigRepo(t: Parameters<typeof tempDir>[0], hub: HubServer): Pro
   fs.mkdirSync(dir, { recursive: true });
   await writeTinyLlamaGguf(path.join(dir, BIG_FILE), {
     type: 'F32',
-    embeddingLength: 256,
-    blockCount: 2,
-    headCount: 4,
-    headCountKv: 2,
-    feedForwardLength: 512,
+    ...WIDE_LLAMA_SHAPE,
     seed: 5,
     name: 'bigger-llama',
   });

@@ -9,6 +9,7 @@ import { writeTinyLlamaGguf } from '../../scripts/lib/llama-gguf-writer.ts';
 import { repoFromFolder } from '../../scripts/lib/hub-repos.ts';
 import { startFixtureHub, startHangarForHub, type JobView } from '../helpers/hub.ts';
 import { tempDir } from '../helpers/temp.ts';
+import { WIDE_LLAMA_SHAPE } from '../helpers/fixtures.ts';
 
 const run = promisify(execFile);
 const REPO = 'hangar-test/pull-llama';
@@ -19,11 +20,7 @@ test('hangar pull shows each file, Ctrl-C pauses, pulling again resumes and fini
   fs.mkdirSync(dir, { recursive: true });
   await writeTinyLlamaGguf(path.join(dir, 'pull-llama.F32.gguf'), {
     type: 'F32',
-    embeddingLength: 256,
-    blockCount: 2,
-    headCount: 4,
-    headCountKv: 2,
-    feedForwardLength: 512,
+    ...WIDE_LLAMA_SHAPE,
     seed: 3,
   });
   await hub.addRepo(await repoFromFolder(REPO, dir, { license: 'mit' }));

@@ -1,23 +1,11 @@
 // Runs one quantize-child process: spawn (lowered priority), progress reports, abort by SIGKILL, and how it ended.
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { childEntry } from '../../runtime/child-entry.ts';
 import { lowerProcessPriority } from '../../runtime/process-priority.ts';
 import { parseChildMessage, REPORT_FD, type QuantizeChildMessage, type QuantizeJob } from './quantize-protocol.ts';
 
-/**
- * Like the runners: the compiled quantize-child.js next to this module in the build; under tsx the build's copy
- * too when there is one, unless HANGAR_RUNNER_FROM_SOURCES=1 asks for the .ts (with the tsx loader).
- */
-function childEntry(): { entry: string; execArgv: string[] } {
-  const own = fileURLToPath(import.meta.url);
-  if (path.extname(own) === '.js') return { entry: fileURLToPath(new URL('./quantize-child.js', import.meta.url)), execArgv: [] };
-  const built = fileURLToPath(new URL('../../../dist/quantize/gguf/quantize-child.js', import.meta.url));
-  if (process.env.HANGAR_RUNNER_FROM_SOURCES !== '1' && fs.existsSync(built)) return { entry: built, execArgv: [] };
-  return { entry: fileURLToPath(new URL('./quantize-child.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
-}
-const CHILD = childEntry();
+/** The quantizer child, found like the runners (the compiled quantize-child.js; see childEntry). */
+const CHILD = childEntry(import.meta.url, './quantize-child', 'quantize/gguf/quantize-child');
 /** Enough of the child's stderr (llama.cpp's last log lines, a native crash report) to say why it died. */
 const STDERR_TAIL_BYTES = 8 * 1024;
 
