@@ -200,4 +200,18 @@ test('hangar load, ps, embed, run (streamed) and unload against a server with th
   assert.match((await hangar(['run', 'demo-embed-small', 'x'], url)).stderr, /cannot generate.*unsupported_operation, HTTP 400/);
   assert.equal((await hangar(['unload', 'demo-llama'], url)).stdout.trim(), 'Unloaded demo-llama');
   assert.match((await hangar(['ps', '--all'], url)).stdout, /^demo-llama\s+1\s+not_loaded/m);
+
+  // quantize: progress lines when piped, then the version made with its tensor mix; bad types exit 1 with the server's words.
+  const quantized = await hangar(['quantize', 'demo-llama', 'q8'], url);
+  assert.equal(quantized.code, 0, quantized.stderr);
+  assert.match(quantized.stdout, /^Quantizing demo-llama:1 to Q8_0 as demo-llama — job [0-9a-f-]+$/m);
+  assert.match(quantized.stdout, /^Q8_0 \[#+\] 100\.0%/m);
+  assert.match(quantized.stdout, /^Created demo-llama:2 \(Q8_0, [\d.]+ KB; tensors Q8_0×16 F32×5\)$/m);
+  const bad = await hangar(['quantize', 'demo-llama', 'Q9'], url);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /Unknown quantization type "Q9".*invalid_quantization_type, HTTP 400/);
+  const q4 = await hangar(['load', 'demo-llama', '--quantization', 'q4'], url);
+  assert.equal(q4.code, 0, q4.stderr);
+  assert.match(q4.stdout, /^Loaded demo-llama version 3 on cpu/);
+  assert.match((await hangar(['jobs'], url)).stdout, /quantize\s+completed\s+demo-llama:1\s+Q4_K_M/);
 });
