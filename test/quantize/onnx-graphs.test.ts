@@ -11,7 +11,7 @@ import { inMemoryTensor, writeOnnxModel, type StreamedTensor } from '../../src/t
 import { DataType, attr, floatTensor, makeNode, tensorValueInfo, type NodeMessage } from '../../src/tiny-models/onnx-messages.ts';
 import { ProtoWriter } from '../../src/tiny-models/protobuf-writer.ts';
 import { tempDir } from '../helpers/temp.ts';
-import { partialsIn } from './onnx-test-models.ts';
+import { partialsIn, replaceRawData } from './onnx-test-models.ts';
 
 const K = 8;
 const N = 6;
@@ -211,4 +211,32 @@ test('nothing to convert, or an output over 2 GiB, is refused before anything is
   });
   await assert.rejects(fsp.stat(output), { code: 'ENOENT' });
   assert.deepEqual(await partialsIn(dir), []);
+});
+
+test('weights in float_data, packed or one value per field, convert exactly like the same weights in raw_data', async (t) => {
+  const dir = await tempDir(t);
+  await writeGraph(path.join(dir, 'raw.onnx'), { opset: 13, nodes: [makeNode('MatMul', ['X', 'W'], ['Y'], 'mm')], outputs: ['Y'] });
+  await replaceRawData(path.join(dir, 'raw.onnx'), path.join(dir, 'packed.onnx'), 'W', (raw) =>
+    new ProtoWriter().bytesField(4, raw).finish(),
+  );
+  await replaceRawData(path.join(dir, 'raw.onnx'), path.join(dir, 'unpacked.onnx'), 'W', (raw) => {
+    const w = new ProtoWriter();
+    for (const value of new Float32Array(new Uint8Array(raw).buffer)) w.float(4, value);
+    return w.finish();
+  });
+  const expected = (await run(path.join(dir, 'raw.onnx'))).Y;
+  for (const form of ['packed', 'unpacked']) {
+    assert.deepEqual((await run(path.join(dir, `${form}.onnx`))).Y, expected, `the ${form} fixture holds the same weights`);
+    assert.equal(parseModel(await fsp.readFile(path.join(dir, `${form}.onnx`))).initializers[0]?.data.kind, 'floatData');
+  }
+  for (const dtype of ['fp16', 'q8'] as const) {
+    const outputs: Float32Array[] = [];
+    for (const form of ['raw', 'packed', 'unpacked']) {
+      const output = path.join(dir, `${form}-${dtype}.onnx`);
+      await quantizeOnnx({ modelDir: dir, entry: `${form}.onnx`, dtype, output });
+      outputs.push((await run(output)).Y as Float32Array);
+    }
+    assert.deepEqual(outputs[1], outputs[0], `${dtype}: packed float_data`);
+    assert.deepEqual(outputs[2], outputs[0], `${dtype}: unpacked float_data`);
+  }
 });
