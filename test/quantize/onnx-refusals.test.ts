@@ -5,7 +5,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { onnxEntryFor, quantizeOnnx } from '../../src/quantize/onnx/index.ts';
 import { tempDir } from '../helpers/temp.ts';
-import { partialsIn, tinyBert } from './onnx-test-models.ts';
+import { externalize, partialsIn, tinyBert } from './onnx-test-models.ts';
 
 const exists = (file: string): Promise<boolean> =>
   fsp.stat(file).then(
@@ -58,6 +58,26 @@ test('a truncated or garbage graph is refused with a clear invalid_input, leavin
       },
     );
     assert.equal(await exists(output), false, name);
+  }
+  // Weights in an external-data file that is gone, or shorter than the graph says.
+  await externalize(path.join(dir, 'onnx/model.onnx'), 'model.onnx_data');
+  const data = path.join(dir, 'onnx/model.onnx_data');
+  const dataBytes = await fsp.readFile(data);
+  for (const [what, prepare, message] of [
+    ['missing', () => fsp.rm(data), /external data file model\.onnx_data is missing/],
+    ['short', () => fsp.writeFile(data, dataBytes.subarray(0, dataBytes.length - 4)), /model\.onnx_data ends at byte/],
+  ] as const) {
+    await prepare();
+    const output = path.join(dir, 'out', `external-${what}.onnx`);
+    await assert.rejects(
+      quantizeOnnx({ modelDir: dir, entry: 'onnx/model.onnx', dtype: 'q8', output }),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'invalid_input', `${what}: ${err.message}`);
+        assert.match(err.message, message);
+        return true;
+      },
+    );
+    assert.equal(await exists(output), false, what);
   }
   assert.deepEqual(await partialsIn(dir), []);
 });

@@ -120,3 +120,19 @@ export async function externalize(file: string, dataName: string, minBytes = 102
   await fsp.writeFile(path.join(path.dirname(file), dataName), Buffer.concat(data));
   await fsp.writeFile(file, modelBytes);
 }
+
+/** Rewrites the initializer `name` of the model file `file` into `out`: its raw_data field replaced by `dataFields` (encoded fields). */
+export async function replaceRawData(file: string, out: string, name: string, dataFields: (raw: Uint8Array) => Uint8Array): Promise<void> {
+  const bytes = await fsp.readFile(file);
+  const model = parseModel(bytes);
+  const verbatim = (f: WireField): Uint8Array => bytes.subarray(f.keyStart, f.end);
+  const graph = model.graphFields.map((f) => {
+    const tensor = model.initializers.find((i) => i.field === f);
+    if (tensor?.name !== name || tensor.data.kind !== 'raw') return verbatim(f);
+    const kept = [...fields(bytes, f.start, f.end)].filter((tf) => tf.number !== 9).map(verbatim);
+    const content = Buffer.concat([...kept, dataFields(bytes.subarray(tensor.data.start, tensor.data.end))]);
+    return new ProtoWriter().bytesField(5, content).finish();
+  });
+  const graphBytes = new ProtoWriter().bytesField(7, Buffer.concat(graph)).finish();
+  await fsp.writeFile(out, Buffer.concat(model.modelFields.map((f) => (f === model.graphField ? graphBytes : verbatim(f)))));
+}

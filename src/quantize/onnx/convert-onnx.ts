@@ -94,6 +94,11 @@ export async function convertOnnx(request: ConvertRequest): Promise<ConvertResul
   }
   refuseConverted(model, entry);
   const files = new ExternalFiles(path.dirname(request.input));
+  try {
+    await files.checkPresent(model.initializers, bytes);
+  } catch (err) {
+    throw err instanceof ProtobufFormatError ? unreadable(entry, err) : err;
+  }
   const fh = await open(request.output, 'w');
   let failed = false;
   try {

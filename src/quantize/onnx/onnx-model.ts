@@ -98,7 +98,7 @@ export interface ParsedModel {
   irVersion: number;
   graphInputs: string[];
   graphOutputs: string[];
-  /** Every value name the model mentions, subgraphs included: new names must avoid them. */
+  /** Every value and node name the model mentions, subgraphs included: new names must avoid them. */
   names: Set<string>;
   /** Names read by nodes of subgraphs (If/Loop/Scan bodies), which may capture outer initializers. */
   subgraphInputs: Set<string>;
@@ -184,7 +184,7 @@ function visitSubgraphs(buf: Uint8Array, node: WireField, model: Pick<ParsedMode
           model.subgraphInputs.add(input);
           model.names.add(input);
         }
-        for (const output of inner.outputs) model.names.add(output);
+        for (const name of [inner.name, ...inner.outputs]) model.names.add(name);
         visitSubgraphs(buf, nodeField, model);
       }
     }
@@ -234,7 +234,7 @@ export function parseModel(bytes: Uint8Array): ParsedModel {
   for (const valueInfo of lengthDelimited(graphFields, F.graph.valueInfo)) model.names.add(valueInfoName(bytes, valueInfo));
   for (const node of model.nodes) {
     model.opTypes.add(`${node.domain}:${node.opType}`);
-    for (const name of [...node.inputs, ...node.outputs]) model.names.add(name);
+    for (const name of [node.name, ...node.inputs, ...node.outputs]) model.names.add(name);
     visitSubgraphs(bytes, node.field, model);
   }
   return model;

@@ -61,8 +61,15 @@ function runChild(
       stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
     });
     child.on('message', (message: ChildMessage) => {
-      if (message.type === 'progress') onProgress?.({ done: message.done, total: message.total });
-      else if (message.type === 'done') outcome ??= { ok: true, value: message };
+      if (message.type === 'progress') {
+        try {
+          onProgress?.({ done: message.done, total: message.total });
+        } catch (err) {
+          // A throwing progress callback must not become an uncaught exception of the server: it ends this conversion.
+          outcome ??= { ok: false, error: err };
+          child.kill('SIGKILL');
+        }
+      } else if (message.type === 'done') outcome ??= { ok: true, value: message };
       else outcome ??= { ok: false, error: errorFromChild(message) };
     });
     child.on('error', (err) => {

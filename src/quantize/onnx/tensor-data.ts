@@ -1,5 +1,5 @@
 // Reads an initializer's element bytes in bounded chunks, wherever they live: raw_data, float_data or an external-data file beside the model.
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ProtobufFormatError } from '../../store/protobuf-reader.ts';
 import { TENSOR_TYPES, tensorTypeName, type InitializerInfo } from './onnx-model.ts';
@@ -44,13 +44,33 @@ export class ExternalFiles {
 
   constructor(private readonly modelFolder: string) {}
 
-  /** The file `location` names, refused when it points outside the model's folder (a model must not read arbitrary files). */
-  handle(location: string): Promise<FileHandle> {
+  /** The path `location` names, refused when it points outside the model's folder (a model must not read arbitrary files). */
+  resolve(location: string): string {
     const resolved = path.resolve(this.modelFolder, location);
     const relative = path.relative(this.modelFolder, resolved);
     if (path.isAbsolute(location) || relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) {
       throw new ProtobufFormatError(`external data location "${location}" is outside the model's folder`);
     }
+    return resolved;
+  }
+
+  /** Checks, before anything is written, that every external tensor's bytes are there. */
+  async checkPresent(tensors: InitializerInfo[], bytes: Uint8Array): Promise<void> {
+    for (const tensor of tensors) {
+      if (tensor.data.kind !== 'external') continue;
+      const { location, offset } = tensor.data;
+      const end = offset + tensorBytes(bytes, tensor, this).byteLength;
+      const size = await stat(this.resolve(location)).then(
+        (s) => s.size,
+        () => undefined,
+      );
+      if (size === undefined) throw new ProtobufFormatError(`initializer ${tensor.name}: its external data file ${location} is missing`);
+      if (size < end) throw new ProtobufFormatError(`initializer ${tensor.name}: ${location} ends at byte ${size}, before ${end}`);
+    }
+  }
+
+  handle(location: string): Promise<FileHandle> {
+    const resolved = this.resolve(location);
     let handle = this.handles.get(resolved);
     if (!handle) {
       handle = open(resolved, 'r');
