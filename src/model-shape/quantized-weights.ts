@@ -114,10 +114,13 @@ export function quantizedGgufShape(shape: ModelShape, tensors: readonly GGUFTens
 }
 
 /**
- * The shape an ONNX model would have in `dtype`: fp16 halves every float weight; q8 stores the MatMul weights
- * (`matmulWeightBytes` of fp32) in one byte per value and keeps the rest (embedding tables, biases) as they are.
+ * The shape an ONNX model would have in `dtype`, as onnxruntime holds it on a CPU: q8 keeps the MatMul weights
+ * (`matmulWeightBytes` of fp32) at one byte per value and the rest (embedding tables, biases) as they are; fp16 stores
+ * every weight at two bytes, but a CPU without fp16 MatMul kernels casts the MatMul weights back to fp32 at load, so only
+ * the rest (the embedding tables, looked up in fp16) really halves.
  */
 export function quantizedOnnxShape(shape: ModelShape, dtype: 'fp16' | 'q8', matmulWeightBytes: number): ModelShape {
-  const weightsBytes = dtype === 'fp16' ? Math.round(shape.weightsBytes / 2) : Math.round(shape.weightsBytes - (matmulWeightBytes * 3) / 4);
-  return { ...shape, weightsBytes, quantization: dtype };
+  const rest = shape.weightsBytes - matmulWeightBytes;
+  const weightsBytes = dtype === 'fp16' ? matmulWeightBytes + rest / 2 : rest + matmulWeightBytes / 4;
+  return { ...shape, weightsBytes: Math.round(weightsBytes), quantization: dtype };
 }
