@@ -3,7 +3,10 @@ import pino from 'pino';
 import type { TestContext } from 'node:test';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
-import { tempDir } from './temp.ts';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { removeDir } from './temp.ts';
 
 export interface TestServerOptions {
   env?: Record<string, string>;
@@ -31,7 +34,8 @@ export interface HttpResult<T> {
 }
 
 export async function startTestServer(t: Pick<TestContext, 'after'>, options: TestServerOptions = {}): Promise<TestServer> {
-  const home = await tempDir(t, 'hangar-home-');
+  // The home goes after the server has stopped (after-hooks run in the order they were added).
+  const home = await fsp.mkdtemp(path.join(os.tmpdir(), 'hangar-home-'));
   const env: Record<string, string> = {
     HANGAR_HOME: home,
     MODEL_MANAGEMENT_PORT: '0',
@@ -45,8 +49,14 @@ export async function startTestServer(t: Pick<TestContext, 'after'>, options: Te
     ...options.env,
   };
   const loaded = loadConfig({ env, cwd: home });
-  const server = await startServer({ loaded, logger: pino({ level: 'silent' }) });
-  t.after(() => server.close());
+  const server = await startServer({ loaded, logger: pino({ level: 'silent' }) }).catch(async (error: unknown) => {
+    await removeDir(home);
+    throw error;
+  });
+  t.after(async () => {
+    await server.close();
+    await removeDir(home);
+  });
   await server.ready;
   const request = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult<T>> => {
     const response = await fetch(`${server.url}${path}`, {
