@@ -15,6 +15,16 @@ export interface HangarProcess {
   stop: () => Promise<void>;
 }
 
+/** The server settings every benchmark runs Hangar with: runner threads, no GPU probe, no rate limit, models stay loaded. */
+export function benchHangarEnv(threads: number): Record<string, string> {
+  return {
+    HANGAR_RUNTIME_THREADS: String(threads),
+    HANGAR_NVIDIA_SMI: '/nonexistent',
+    API_RATE_LIMIT: '1000000',
+    HANGAR_RUNTIME_KEEP_ALIVE: '-1',
+  };
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();

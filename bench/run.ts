@@ -1,11 +1,11 @@
 // Every benchmark in one run, on real-size fixtures: Hangar vs its anchor (raw runtime, curl, goal) measured in the same run.
-// Usage: npm run bench [-- --only P1,P2] [--json FILE] [--threads N (default: the runtime's default, cores - 1)]
+// Usage: npm run bench [-- --only P1,P2,Q] [--json FILE] [--threads N (default: the runtime's default, cores - 1)]
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { printTable, writeJson, type Result } from './common.ts';
 import { realFixtures } from './fixtures.ts';
-import { startHangar } from './hangar-process.ts';
+import { benchHangarEnv, startHangar } from './hangar-process.ts';
 import { embeddingBenchmarks } from './embeddings.ts';
 import { generationBenchmark, statusUnderLoad } from './generation.ts';
 import { loadBenchmark } from './loading.ts';
@@ -15,8 +15,9 @@ import { pullBenchmark } from './pull.ts';
 import { registryBench } from './registry.ts';
 import { compatibleSurfaceBenchmarks } from './compatible.ts';
 import { dashboardBenchmark } from './dashboard.ts';
+import { quantizationBenchmark } from './quantization.ts';
 
-const IDS = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8', 'P9', 'P10', 'M'];
+const IDS = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8', 'P9', 'P10', 'M', 'Q'];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' }, json: { type: 'string' }, threads: { type: 'string' } } });
@@ -38,12 +39,7 @@ async function main(): Promise<void> {
   const needsRuntime = ['P1', 'P2', 'P3', 'P4', 'P7', 'P8', 'P9', 'M'].some(wanted);
   if (needsRuntime) {
     const fx = await realFixtures();
-    const env = {
-      HANGAR_RUNTIME_THREADS: String(threads),
-      HANGAR_NVIDIA_SMI: '/nonexistent',
-      API_RATE_LIMIT: '1000000',
-      HANGAR_RUNTIME_KEEP_ALIVE: '-1',
-    };
+    const env = benchHangarEnv(threads);
     const hangar = await startHangar(env, { keepHome: true });
     try {
       const imports: Array<[string, string]> = [
@@ -129,6 +125,8 @@ async function main(): Promise<void> {
     }
   }
   if (wanted('P10')) report(await dashboardBenchmark(startHangar));
+  // Q starts its own Hangar on only the fixtures it needs (the F16 TinyLlama and fp32 MiniLM shapes).
+  if (wanted('Q')) report(await quantizationBenchmark(threads));
   printTable(results);
   if (values.json) writeJson(values.json, results, threads);
 }
