@@ -52,12 +52,6 @@ export const GGML_BLOCKS: Readonly<Partial<Record<T, GgmlBlock>>> = {
   [T.Q2_0]: block(64, 18),
 };
 
-/**
- * Types whose 2-D weights llama.cpp's CPU backend repacks at load into an interleaved copy for its SIMD kernels,
- * while the mapped file pages it read stay resident (see the memory model).
- */
-export const CPU_REPACKED_TYPES: ReadonlySet<number> = new Set([T.Q4_0, T.Q4_K, T.IQ4_NL]);
-
 /** The type's name (`Q4_K`), or `type <n>` for one this ggml build does not know. */
 export function ggmlTypeName(dtype: number): string {
   return T[dtype] ?? `type ${dtype}`;

@@ -1,6 +1,7 @@
 // The one GGUF header -> model facts mapper, for a header read from a local file or remotely over HTTP ranges.
 import { gguf, GGMLFileQuantizationType, type GGUFTensorInfo } from '@huggingface/gguf';
-import { CPU_REPACKED_TYPES, tensorByteSize, tensorDataBytes } from './ggml-types.ts';
+import { tensorByteSize, tensorDataBytes } from './ggml-types.ts';
+import { type CpuWeightCopy, hostCpuWeightCopy, isCopiedOnCpu } from './cpu-weight-copies.ts';
 import { architectureNumbers, factNumber, type ModelFacts, type ModelShape } from './model-shape.ts';
 
 /** What `gguf()` of @huggingface/gguf returns that the facts come from (`parameterCount` with computeParametersCount). */
@@ -25,11 +26,9 @@ export interface GgufFacts extends ModelFacts {
   repackedBytes: number;
 }
 
-/** Bytes of the 2-D weights the CPU backend repacks; token embeddings are looked up, not multiplied, and are not repacked. */
-function repackedBytesOf(tensorInfos: readonly GGUFTensorInfo[]): number {
-  return tensorInfos
-    .filter((t) => CPU_REPACKED_TYPES.has(t.dtype) && t.shape.length >= 2 && t.name !== 'token_embd.weight')
-    .reduce((sum, t) => sum + (tensorByteSize(t.dtype, t.shape) ?? 0), 0);
+/** Bytes of the matrices the CPU backend keeps a second copy of (repacked, or in AMX tiles: see cpu-weight-copies.ts). */
+export function repackedBytesOf(tensorInfos: readonly GGUFTensorInfo[], kind: CpuWeightCopy = hostCpuWeightCopy()): number {
+  return tensorInfos.filter((t) => isCopiedOnCpu(t, kind)).reduce((sum, t) => sum + (tensorByteSize(t.dtype, t.shape) ?? 0), 0);
 }
 
 /** The facts a GGUF header states: `general.*` keys, the architecture's own `<arch>.*` keys, the tokenizer and the tensor table. */

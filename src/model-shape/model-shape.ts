@@ -40,7 +40,7 @@ export interface ModelShape extends ArchitectureNumbers {
   /** Bytes of the weights (GGUF: tensor data; ONNX: the .onnx file and its external data). */
   weightsBytes: number;
   quantization: string | null;
-  /** GGUF: bytes of the weights llama.cpp's CPU backend repacks into a second, interleaved copy (CPU_REPACKED_TYPES). */
+  /** GGUF: bytes of the weights llama.cpp's CPU backend repacks into a second, interleaved copy (see cpu-weight-copies.ts). */
   repackedBytes?: number;
 }
 

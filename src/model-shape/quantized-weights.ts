@@ -1,6 +1,7 @@
 // What a quantization would make of a model before it is made: llama.cpp's per-tensor type choice for a GGUF, the weights' bytes, and the shape to estimate.
 import { GGMLQuantizationType as T, type GGUFTensorInfo } from '@huggingface/gguf';
-import { CPU_REPACKED_TYPES, ggmlTypeName, tensorByteSize } from './ggml-types.ts';
+import { ggmlTypeName, tensorByteSize } from './ggml-types.ts';
+import { isCopiedOnCpu } from './cpu-weight-copies.ts';
 import type { ModelShape } from './model-shape.ts';
 
 /** The type llama.cpp gives most tensors for each file type it quantizes to. */
@@ -108,7 +109,7 @@ export function quantizedGgufShape(shape: ModelShape, tensors: readonly GGUFTens
     const type = types.get(tensor.name) ?? tensor.dtype;
     const bytes = tensorByteSize(type, tensor.shape) ?? 0;
     weightsBytes += bytes;
-    if (CPU_REPACKED_TYPES.has(type) && tensor.shape.length >= 2 && tensor.name !== 'token_embd.weight') repackedBytes += bytes;
+    if (isCopiedOnCpu({ name: tensor.name, dtype: type, shape: tensor.shape })) repackedBytes += bytes;
   }
   return { ...shape, weightsBytes, repackedBytes, quantization: fileType };
 }

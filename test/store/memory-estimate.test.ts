@@ -14,7 +14,8 @@ import {
 } from '../../src/model-shape/memory-model.ts';
 import { estimateResponse, fitsDevices } from '../../src/model-shape/estimate-reply.ts';
 import { readStoredShape } from '../../src/model-shape/stored-shape.ts';
-import { shapeFromGgufHeader } from '../../src/model-shape/gguf-facts.ts';
+import { repackedBytesOf, shapeFromGgufHeader } from '../../src/model-shape/gguf-facts.ts';
+import { hostCpuWeightCopy } from '../../src/model-shape/cpu-weight-copies.ts';
 import { shapeFromOnnxConfig } from '../../src/model-shape/onnx-config-facts.ts';
 import type { ModelShape } from '../../src/model-shape/model-shape.ts';
 import { MIB } from '../../src/runtime/placement.ts';
@@ -281,7 +282,7 @@ test('placement uses the estimator: the shape when read, else the file size as t
   });
 });
 
-test('GGUF on the CPU: Q4_0/Q4_K/IQ4_NL matrices count twice (repacked copy), token embeddings and Q8_0 do not', () => {
+test('GGUF on the CPU: Q4_0/Q4_K/IQ4_NL matrices count twice (repacked copy), and with AMX F16/Q8_0/K-quants too; token embeddings never', () => {
   const tensor = (name: string, dtype: number, rows: number, cols: number) => ({
     name,
     n_dims: 2,
@@ -296,15 +297,24 @@ test('GGUF on the CPU: Q4_0/Q4_K/IQ4_NL matrices count twice (repacked copy), to
     'llama.attention.head_count': 4,
     'llama.context_length': 512,
   };
-  const q4 = shapeFromGgufHeader(
-    meta,
-    [tensor('token_embd.weight', 2, 1000, 256), tensor('blk.0.attn_q.weight', 2, 256, 256), tensor('blk.0.ffn_up.weight', 12, 512, 256)],
-    0,
-  );
-  // Q4_0: 32 values in 18 bytes; Q4_K: 256 values in 144 bytes.
-  assert.equal(q4.repackedBytes, ((256 * 256) / 32) * 18 + ((512 * 256) / 256) * 144);
-  const q8 = shapeFromGgufHeader(meta, [tensor('blk.0.attn_q.weight', 8, 256, 256)], 0);
-  assert.equal(q8.repackedBytes, 0);
+  const q4Tensors = [
+    tensor('token_embd.weight', 2, 1000, 256),
+    tensor('blk.0.attn_q.weight', 2, 256, 256),
+    tensor('blk.0.ffn_up.weight', 12, 512, 256),
+  ];
+  const q4 = shapeFromGgufHeader(meta, q4Tensors, 0);
+  // Q4_0: 32 values in 18 bytes; Q4_K: 256 values in 144 bytes (on either kind of CPU).
+  const q4Copies = ((256 * 256) / 32) * 18 + ((512 * 256) / 256) * 144;
+  assert.equal(q4.repackedBytes, q4Copies);
+  assert.equal(repackedBytesOf(q4Tensors, 'repack'), q4Copies);
+  assert.equal(repackedBytesOf(q4Tensors, 'amx'), q4Copies);
+  // Q8_0 and F16 matrices: no copy where the CPU repacks, an AMX tile copy where it has AMX (rows of 32, columns aligned).
+  const q8 = [tensor('blk.0.attn_q.weight', 8, 256, 256)];
+  assert.equal(repackedBytesOf(q8, 'repack'), 0);
+  assert.equal(repackedBytesOf(q8, 'amx'), ((256 * 256) / 32) * 34);
+  const f16 = [tensor('blk.0.attn_q.weight', 1, 256, 256), tensor('output.weight', 1, 1000, 256), tensor('blk.0.odd.weight', 1, 20, 256)];
+  assert.equal(repackedBytesOf(f16, 'amx'), 256 * 256 * 2, 'output (1000 rows) and 20 rows are not multiples of 32');
+  assert.equal(shapeFromGgufHeader(meta, q8, 0).repackedBytes, repackedBytesOf(q8, hostCpuWeightCopy()));
   const withRepack = estimateMemory(q4, { contextSize: 512 });
   assert.equal(withRepack.runtime_overhead_bytes, RUNNER_OVERHEAD_BYTES.gguf + (q4.repackedBytes ?? 0));
   assert.match(withRepack.formula, /repacked copy/);
