@@ -46,8 +46,8 @@ export class ModelLifecycle {
     await this.runtime.releaseForDelete(ref.name, versionId, force);
     // A model an Ollama server holds goes there first (else the next sync would bring it back).
     if (this.ollama && (await this.ollama.isOllamaModel(ref.name))) await this.ollama.deleteOnServer(nameRef);
-    const result = await this.catalog.deleteModel(nameRef, context);
+    // Its jobs stop first: a quantization must not read files being deleted, nor bring the model back by finishing.
     if (ref.ref === undefined) await this.jobs.cancelForModel(ref.name);
-    return result;
+    return this.catalog.deleteModel(nameRef, context);
   }
 }

@@ -214,11 +214,17 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
     return this.get(id);
   }
 
-  /** Cancels the active downloads that would create versions of `name` (its deletion frees their partial files). */
+  /** Cancels the active jobs that would create versions of `name` or read its files (its deletion frees their partial files). */
   async cancelForModel(name: string): Promise<number> {
     const active = [];
     for (const status of ACTIVE_STATUSES) active.push(...(await this.options.store.list({ status, limit: 1000 })));
-    const targets = active.filter((j) => j.kind === 'download' && parseModelRef(j.request.name).name === name);
+    // Its downloads, and the quantizations into it or from it (their source files are about to go).
+    const modelOf = (ref: string | undefined) => (ref ? parseModelRef(ref).name : null);
+    const targets = active.filter(
+      (j) =>
+        (j.kind === 'download' && modelOf(j.request.name) === name) ||
+        (j.kind === 'quantize' && (modelOf(j.request.name) === name || modelOf(j.request.quantize?.source) === name)),
+    );
     for (const job of targets) await this.cancel(job.id).catch(() => undefined);
     return targets.length;
   }

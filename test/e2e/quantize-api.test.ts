@@ -194,6 +194,15 @@ test('quantize refuses bad input with a clear error and changes nothing; a queue
   assert.equal((await versionOf(server, 'wide:1')).quantization, 'F32');
   const revalidated = await server.request<{ valid: boolean }>('POST', '/api/v1/models/validate/wide:1');
   assert.equal(revalidated.body.valid, true);
+
+  // Deleting the model cancels the quantizations of it: the one waiting in the queue never runs.
+  const first = await quantize(server, 'wide', { type: 'Q5_K_M', version: 1 });
+  const second = await quantize(server, 'wide', { type: 'Q6_K', version: 1 });
+  assert.equal((await server.request('DELETE', '/api/v1/models/wide?force=true')).status, 200);
+  assert.equal((await waitForJob(server, second.body.job_id, ['cancelled', 'completed', 'failed'])).status, 'cancelled');
+  await waitForJob(server, first.body.job_id, ['cancelled', 'completed', 'failed']);
+  assert.equal((await server.request('GET', '/api/v1/models/wide')).status, 404, 'no quantization brought the model back');
+  assert.deepEqual(tempLeftovers(server), []);
 });
 
 test('Ollama create with quantize (official client): streams quantizing progress, the new model generates', async (t) => {
