@@ -1,7 +1,8 @@
 // What a safetensors model or diffusers pipeline needs to be whole: its configs, each component, complete shard sets, headers that parse with spans inside their files.
 import fsp from 'node:fs/promises';
 import type { RequirementCheck } from '../schemas/integrity.ts';
-import { localSource, readWeightSet } from '../model-shape/safetensors-facts.ts';
+import type { SafetensorsFileHeader, TensorInfo } from '@huggingface/hub';
+import { localSource, readWeightHeaders } from '../model-shape/safetensors-facts.ts';
 import { pipelineComponents } from '../store/detect-safetensors.ts';
 import { componentConfig, safetensorsLayouts, type ComponentLayout, type WeightSet } from '../store/safetensors-layout.ts';
 import { fileIntact, type CheckedFile } from './integrity-checks.ts';
@@ -45,19 +46,49 @@ async function shardSet(files: Map<string, CheckedFile>, component: string, set:
   );
 }
 
-/** Every header of the component's weights parses and each tensor's data lies inside its file (the library checks both). */
+/**
+ * Where a tensor's data runs past its file, or null. data_offsets count from the end of the header, which the file's
+ * first 8 bytes size (the library checks the offsets against the file size alone, which misses a short truncation).
+ */
+async function spanProblem(filePath: string, blobPath: string, header: SafetensorsFileHeader): Promise<string | null> {
+  const handle = await fsp.open(blobPath, 'r');
+  try {
+    const prefix = Buffer.alloc(8);
+    await handle.read(prefix, 0, 8, 0);
+    const dataStart = 8 + Number(prefix.readBigUInt64LE(0));
+    const size = (await handle.stat()).size;
+    for (const [tensor, entry] of Object.entries(header)) {
+      if (tensor === '__metadata__') continue;
+      const end = dataStart + (entry as TensorInfo).data_offsets[1];
+      if (end > size) return `${filePath}: tensor ${tensor} ends at byte ${end}, past the file's ${size} bytes (truncated)`;
+    }
+    return null;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Every header of the component's weights parses (the library) and each tensor's byte span lies inside its file. */
 async function headers(files: Map<string, CheckedFile>, component: string, set: WeightSet): Promise<RequirementCheck> {
   const name = `safetensors headers ${component}`;
-  const source = localSource((p) => {
+  const blobOf = (p: string) => {
     const file = files.get(p);
     return file?.blobExists ? file.blobPath : null;
-  });
+  };
   try {
-    const facts = await readWeightSet(source, set);
+    const read = await readWeightHeaders(localSource(blobOf), set);
+    const problems: string[] = [];
+    for (const [filePath, header] of read.headers) {
+      const blob = blobOf(filePath);
+      const problem = blob ? await spanProblem(filePath, blob, header) : `${filePath} is missing`;
+      if (problem) problems.push(problem);
+    }
+    if (problems.length > 0) return requirement(name, false, problems.join('; '));
+    const { facts } = read;
     return requirement(
       name,
       true,
-      `${set.files.length} file(s), ${facts.tensor_count} tensors inside their files (${facts.dtypes.join(', ')})`,
+      `${read.headers.size} file(s), ${facts.tensor_count} tensors inside their files (${facts.dtypes.join(', ')})`,
     );
   } catch (error) {
     return requirement(name, false, (error as Error).message);

@@ -121,6 +121,14 @@ function weightFacts(headers: SafetensorsFileHeader[], parameters: Record<string
  * runs past the end of their file.
  */
 export async function readWeightSet(source: SafetensorsSource, set: WeightSet): Promise<WeightFacts> {
+  return (await readWeightHeaders(source, set)).facts;
+}
+
+/** {@link readWeightSet} with each file's parsed header, by repo path. */
+export async function readWeightHeaders(
+  source: SafetensorsSource,
+  set: WeightSet,
+): Promise<{ facts: WeightFacts; headers: Map<string, SafetensorsFileHeader> }> {
   const { parseSafetensorsMetadata } = await import('@huggingface/hub');
   const base = {
     repo: { type: 'model' as const, name: source.repo },
@@ -129,14 +137,16 @@ export async function readWeightSet(source: SafetensorsSource, set: WeightSet): 
     fetch: source.fetch,
   };
   const paths = set.index?.endsWith('.safetensors.index.json') ? [set.index] : set.files;
-  const headers: SafetensorsFileHeader[] = [];
+  const headers = new Map<string, SafetensorsFileHeader>();
   const parameters: Record<string, number> = {};
   for (const path of paths) {
     const parsed = await parseSafetensorsMetadata({ ...base, path, computeParametersCount: true });
-    headers.push(...(parsed.sharded ? Object.values(parsed.headers) : [parsed.header]));
+    const prefix = path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
+    if (parsed.sharded) for (const [file, header] of Object.entries(parsed.headers)) headers.set(`${prefix}${file}`, header);
+    else headers.set(path, parsed.header);
     for (const [dtype, n] of Object.entries(parsed.parameterCount)) addInto(parameters, dtype, n ?? 0);
   }
-  return weightFacts(headers, parameters);
+  return { facts: weightFacts([...headers.values()], parameters), headers };
 }
 
 /** The architecture a config names (model_type, architectures[0], or diffusers' `_class_name`). */
