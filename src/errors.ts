@@ -84,6 +84,10 @@ export const ERROR_CODES = {
   no_previous_version: kind('conflict', 'There is no earlier production version to roll back to.'),
   insufficient_memory: kind('conflict', 'The load does not fit memory and nothing idle can be evicted.'),
   no_gpu: kind('conflict', 'A GPU was asked for and none can be used.'),
+  no_backend: kind(
+    'conflict',
+    'No backend of this Hangar serves the model format (safetensors, diffusers); the message names the backends there are.',
+  ),
   integrity_failed: kind('conflict', 'The version failed validation; repair or re-import it.'),
   not_repairable: kind('conflict', 'The version has no hub source to repair from.'),
   key_exists: kind('conflict', 'An API key of that name exists.'),
@@ -92,7 +96,6 @@ export const ERROR_CODES = {
   already_quantized: kind('conflict', 'The source is already quantized; quantize from a full-precision (F32/F16/BF16, fp32) version.'),
   // requests that are well-formed but cannot be served
   unsupported_repo: kind('unprocessable', 'The hub repo has no weights Hangar can run.'),
-  no_backend: kind('unprocessable', 'No installed backend serves the model format.'),
   load_failed: kind('unprocessable', 'The runtime could not load the model; the message has its reason.'),
   quantization_failed: kind(
     'unprocessable',

@@ -2,7 +2,8 @@
 import type { BlobStore } from '../store/blob-store.ts';
 import { parseModelRef } from '../registry/model-name.ts';
 import { assertRepoId, type HubClient } from './hub-client.ts';
-import { chooseVariant, listVariants } from './variants.ts';
+import { chooseVariant, listVariants, requiredFiles } from './variants.ts';
+import { matchesAny } from './file-patterns.ts';
 import type { JobFile, JobPlan, JobRequest } from './job-store.ts';
 import type { DownloadRequest, Variant } from '../schemas/hub.ts';
 import { Conflict } from '../errors.ts';
@@ -31,6 +32,8 @@ export function downloadRequestOf(input: DownloadRequest): JobRequest {
     name: input.name ?? input.repo_id,
     force_redownload: input.force_redownload ?? false,
     ...(input.quantize ? { quantize: { type: input.quantize } } : {}),
+    ...(input.allow?.length ? { allow: input.allow } : {}),
+    ...(input.ignore?.length ? { ignore: input.ignore } : {}),
   };
   parseModelRef(request.name);
   return request;
@@ -46,7 +49,22 @@ export function downloadJobKey(request: JobRequest): string {
     request.name,
     request.force_redownload,
     request.quantize?.type.toLowerCase() ?? null,
+    // Older jobs have no patterns: their key is unchanged.
+    ...(request.allow || request.ignore ? [request.allow ?? null, request.ignore ?? null] : []),
   ]);
+}
+
+/**
+ * The paths a download of `variant` fetches: what its format needs, always; of the rest, the variant's companion files
+ * (or, with `allow`, the repo files matching it), less those matching `ignore`.
+ */
+export function selectFiles(variant: Variant, repoFiles: readonly string[], request: Pick<JobRequest, 'allow' | 'ignore'>): string[] {
+  const required = new Set(requiredFiles(variant, repoFiles));
+  const candidates = request.allow ? repoFiles.filter((p) => matchesAny(request.allow ?? [], p)) : variant.files;
+  const rest = candidates.filter((p) => !required.has(p) && !(request.ignore && matchesAny(request.ignore, p)));
+  const chosen = new Set([...required, ...rest]);
+  // In the variant's own order (as downloads always listed them), then any further files.
+  return [...variant.files.filter((p) => chosen.has(p)), ...[...chosen].filter((p) => !variant.files.includes(p)).sort()];
 }
 
 /** Resolves the revision and variant on the hub; files whose blob is already stored are marked present (unless forced). */
@@ -60,7 +78,11 @@ export async function planDownload(hub: HubClient, blobs: BlobStore, request: Jo
   if (request.quantize) request.quantize.type = quantizeTypeFor(variant, request.quantize.type, request.repo_id);
   const byPath = new Map(snapshot.files.map((f) => [f.path, f]));
   const files: JobFile[] = [];
-  for (const filePath of variant.files) {
+  for (const filePath of selectFiles(
+    variant,
+    snapshot.files.map((f) => f.path),
+    request,
+  )) {
     const file = byPath.get(filePath);
     if (!file) continue;
     const present = !request.force_redownload && file.sha256 !== null && (await blobs.hasBlob(file.sha256));

@@ -7,6 +7,7 @@ import type { EstimateMemoryResponse } from '../schemas/estimate.ts';
 import type { HubClient } from './hub-client.ts';
 import type { Variant } from '../schemas/hub.ts';
 import { chooseVariant, listVariants } from './variants.ts';
+import { hubSafetensorsShape } from './hub-safetensors.ts';
 import type { GGUFTensorInfo } from '@huggingface/gguf';
 import { quantizationOptions } from '../quantize/quantization-estimates.ts';
 
@@ -27,6 +28,9 @@ export async function hubVariantShape(
       ggufTensors: header.tensorInfos,
     };
   }
+  if (variant.format === 'safetensors' || variant.format === 'diffusers') {
+    return { shape: await hubSafetensorsShape(hub, snapshot, variant), variant };
+  }
   const config = await hub.repoConfig(snapshot);
   return { shape: shapeFromOnnxConfig(config, variant.size_bytes, variant.quantization), variant };
 }
@@ -45,7 +49,8 @@ export async function estimateHubRepo(
     version: null,
     source: 'hub',
     measured_peak_rss_bytes: null,
-    quantization: variant.quantization,
+    // safetensors record the headers' dtype, as a download would.
+    quantization: variant.format === 'safetensors' || variant.format === 'diffusers' ? shape.quantization : variant.quantization,
     sequences,
   });
   // A full-precision repo can be downloaded with `quantize`: what each type would take.

@@ -74,7 +74,8 @@ export async function importDownloadedVersion(
     return catalog.commitStoredVersion(
       {
         name: request.name,
-        quantization: plan.quantization,
+        // safetensors weights record the dtype their headers state, not the file-name variant.
+        quantization: plan.format === 'safetensors' || plan.format === 'diffusers' ? undefined : plan.quantization,
         metadata: { variant: plan.variant, full_precision: isFullPrecision(plan.variant) },
         source: {
           kind: 'hub',

@@ -9,6 +9,7 @@ import type { VersionManifest } from '../schemas/models.ts';
 import type { IntegrityReport, RepairSummary, RequirementCheck } from '../schemas/integrity.ts';
 import { Conflict } from '../errors.ts';
 import { FILELESS_FORMATS, type ModelFormat } from '../model-shape/model-shape.ts';
+import { safetensorsRequirements } from './safetensors-integrity.ts';
 import { checkFile, fileIntact, ggufRequirements, onnxRequirements, type CheckedFile, type ExpectedFile } from './integrity-checks.ts';
 
 /** What integrity checks read and write: the database (version_files, version_integrity, audit) and the blob store. */
@@ -96,6 +97,7 @@ async function saveReport(db: Kysely<Database>, versionId: string, report: Integ
 /** What a version's format needs beyond intact files; a file-less version (held by an Ollama server) needs nothing here. */
 async function formatRequirements(format: string, byPath: Map<string, CheckedFile>, entry: string): Promise<RequirementCheck[]> {
   if (FILELESS_FORMATS.has(format)) return [];
+  if (format === 'safetensors' || format === 'diffusers') return safetensorsRequirements(byPath, format);
   return format === 'gguf' ? ggufRequirements(byPath, entry) : onnxRequirements(byPath, entry);
 }
 

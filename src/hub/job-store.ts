@@ -23,6 +23,9 @@ export interface JobRequest {
   force_redownload: boolean;
   /** Repair jobs: the version whose files are replaced. */
   version_id?: string;
+  /** Glob patterns of further repo files to fetch, and of files to leave out (never the ones the format needs). */
+  allow?: string[];
+  ignore?: string[];
   /** Quantize jobs, and downloads that quantize what they fetched: the type asked for (Q4_K_M, q8…) and, for a stored source, which version. */
   quantize?: QuantizeJobRequest;
 }
@@ -52,7 +55,7 @@ export interface JobPlan {
   commit_sha: string;
   variant: string;
   quantization: string;
-  format: 'gguf' | 'onnx' | 'ollama';
+  format: 'gguf' | 'onnx' | 'ollama' | 'safetensors' | 'diffusers';
   entry: string;
   files: JobFile[];
   /** Bytes received from the hub (resumed bytes and present files not counted). */

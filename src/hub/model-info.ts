@@ -1,10 +1,12 @@
-// What a hub repo holds, before downloading it: architecture, size facts, licence, files and runnable variants.
+// What a hub repo holds, before downloading it: architecture, size facts (safetensors headers too), licence, files and variants.
 import type { HubClient, RepoSnapshot } from './hub-client.ts';
 import { listVariants } from './variants.ts';
 import type { HubModelInfo, Variant } from '../schemas/hub.ts';
 import { ggufFacts } from '../model-shape/gguf-facts.ts';
 import { wireFacts } from '../model-shape/model-shape.ts';
 import { onnxConfigFacts } from '../model-shape/onnx-config-facts.ts';
+import { hubSafetensorsInfo } from './hub-safetensors.ts';
+import type { SafetensorsInfo } from '../schemas/hub.ts';
 
 /** The shape facts of the reply. */
 type HubShapeFacts = Pick<
@@ -38,6 +40,25 @@ async function onnxShapeFacts(hub: HubClient, snapshot: RepoSnapshot, variants: 
   };
 }
 
+/** safetensors and diffusers repos: the headers' counts, and (transformers) config.json's architecture numbers. */
+async function safetensorsShapeFacts(
+  hub: HubClient,
+  snapshot: RepoSnapshot,
+  variants: Variant[],
+): Promise<{ facts: HubShapeFacts; info: SafetensorsInfo }> {
+  const { facts, info } = await hubSafetensorsInfo(hub, snapshot, variants);
+  const numbers = facts.format === 'safetensors' ? wireFacts(onnxConfigFacts(await hub.repoConfig(snapshot))) : NO_FACTS;
+  return {
+    facts: {
+      ...numbers,
+      architecture: facts.architecture,
+      parameter_count: facts.parameter_count,
+      parameter_count_source: 'safetensors_header',
+    },
+    info,
+  };
+}
+
 const NO_FACTS: HubShapeFacts = {
   architecture: null,
   parameter_count: null,
@@ -56,16 +77,22 @@ export async function fetchModelInfo(hub: HubClient, repoId: string, revision = 
   const variants = listVariants(snapshot.files);
   const chosen = variants.find((v) => v.default);
   const format = chosen?.format ?? null;
+  const safetensors = format === 'safetensors' || format === 'diffusers' ? await safetensorsShapeFacts(hub, snapshot, variants) : null;
   const facts =
     format === 'gguf' && chosen
       ? await ggufShapeFacts(hub, snapshot, chosen.entry)
       : format === 'onnx'
         ? await onnxShapeFacts(hub, snapshot, variants)
-        : NO_FACTS;
-  const onlyFull = variants.length > 0 && variants.every((v) => v.full_precision);
+        : (safetensors?.facts ?? NO_FACTS);
+  // Quantizing on download is for the formats Hangar quantizes (GGUF, ONNX).
+  const onlyFull = safetensors === null && variants.length > 0 && variants.every((v) => v.full_precision);
   const notes: string[] = [];
   if (variants.length === 0)
     notes.push('No GGUF or ONNX weights in this repo: Hangar cannot run it (look for a GGUF or ONNX conversion of the model).');
+  if (safetensors)
+    notes.push(
+      `No backend in this Hangar serves ${format} models: it can be downloaded, validated and sized (estimate-memory), not loaded.`,
+    );
   if (onlyFull)
     notes.push(
       'Only full-precision weights are published here: download with `quantize` (e.g. Q4_K_M, Q8_0 for GGUF; q8, fp16 for ONNX) to make an 8- or 4-bit version, or quantize a downloaded version later.',
@@ -87,6 +114,7 @@ export async function fetchModelInfo(hub: HubClient, repoId: string, revision = 
     files: snapshot.files.map((f) => ({ path: f.path, size_bytes: f.size_bytes, sha256: f.sha256, lfs: f.lfs })),
     variants,
     only_full_precision: onlyFull,
+    safetensors: safetensors?.info ?? null,
     notes,
   };
 }

@@ -41,7 +41,7 @@ export class HubRepairer implements VersionRepairer {
       commit_sha: source.commit_sha,
       variant: source.variant ?? resolved.version.quantization ?? 'default',
       quantization: resolved.version.quantization ?? '',
-      format: resolved.version.format === 'gguf' ? 'gguf' : 'onnx',
+      format: resolved.version.format as JobPlan['format'],
       entry: '',
       files: badFiles.map((f) => ({
         path: f.path,

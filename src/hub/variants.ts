@@ -1,10 +1,11 @@
-// Variants of a hub repo: GGUF files by quantization, ONNX files by transformers.js dtype, and the files each one needs.
+// Variants of a hub repo: GGUF files by quantization, ONNX files by transformers.js dtype, safetensors by file-name variant, and the files each one needs.
 import path from 'node:path';
 import { GGUF_QUANT_ORDER, parseGGUFQuantLabel, parseGgufShardFilename } from '@huggingface/gguf';
 import { onnxDtypeOfFile } from '../store/detect-format.ts';
 import { HangarError } from '../errors.ts';
 import type { HubFile } from './hub-client.ts';
 import type { Variant } from '../schemas/hub.ts';
+import { DEFAULT_VARIANT, safetensorsLayouts } from '../store/safetensors-layout.ts';
 
 const WEIGHT_EXTENSIONS = [
   '.gguf',
@@ -121,15 +122,59 @@ function onnxVariants(files: HubFile[]): Variant[] {
   });
 }
 
+const SAFETENSORS_BITS: Record<string, number> = { fp32: 32, fp16: 16, bf16: 16, fp8: 8, int8: 8 };
+/** Untagged files first (what the repo's authors load by default), then half precision. */
+const SAFETENSORS_DEFAULT_ORDER = [DEFAULT_VARIANT, 'fp16', 'bf16', 'fp32'];
+
+/** safetensors (transformers folder) or diffusers (pipeline) variants: one per file-name variant tag. */
+function safetensorsVariants(files: HubFile[]): Variant[] {
+  const sizes = new Map(files.map((f) => [f.path, f.size_bytes]));
+  return safetensorsLayouts(files.map((f) => f.path)).map((layout) => {
+    const weights = layout.components.flatMap((c) => c.weights?.files ?? []);
+    return {
+      id: layout.variant,
+      format: layout.format,
+      quantization: layout.variant,
+      bits: SAFETENSORS_BITS[layout.variant] ?? null,
+      full_precision: layout.variant === DEFAULT_VARIANT || isFullPrecision(layout.variant) || layout.variant === 'bf16',
+      weight_files: weights,
+      files: layout.files,
+      size_bytes: weights.reduce((sum, p) => sum + (sizes.get(p) ?? 0), 0),
+      entry: layout.entry,
+      default: false,
+      required_files: layout.required,
+      ...(layout.format === 'diffusers'
+        ? { components: layout.components.filter((c) => c.weights).map((c) => ({ name: c.name, weight_files: c.weights?.files ?? [] })) }
+        : {}),
+    };
+  });
+}
+
+/** The files a variant cannot do without (its weights and the configs its format reads): kept whatever `ignore` says. */
+export function requiredFiles(variant: Variant, repoFiles: readonly string[]): string[] {
+  if (variant.required_files) return variant.required_files;
+  const configs = variant.format === 'onnx' ? ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt'] : [];
+  return [...new Set([...variant.weight_files, variant.entry, ...configs.filter((p) => repoFiles.includes(p))])].sort();
+}
+
 function rank(order: readonly string[], id: string, fallback: number): number {
   const at = order.indexOf(id);
   return at === -1 ? fallback : at;
 }
 
-/** Every runnable variant of a repo, largest first, with the default marked; GGUF wins when a repo has both. */
+/**
+ * Every variant of a repo, largest first, with the default marked; GGUF wins when a repo has both. safetensors and
+ * diffusers weights (no backend serves them) are listed only for a repo without GGUF or ONNX weights.
+ */
 export function listVariants(files: HubFile[]): Variant[] {
   const gguf = ggufVariants(files);
   const onnx = onnxVariants(files);
+  if (gguf.length === 0 && onnx.length === 0) {
+    const st = safetensorsVariants(files);
+    const chosen = [...st].sort((a, b) => rank(SAFETENSORS_DEFAULT_ORDER, a.id, 99) - rank(SAFETENSORS_DEFAULT_ORDER, b.id, 99))[0];
+    if (chosen) chosen.default = true;
+    return st;
+  }
   const quantOrder = GGUF_QUANT_ORDER.map(String);
   gguf.sort((a, b) => rank(quantOrder, a.id, quantOrder.length) - rank(quantOrder, b.id, quantOrder.length) || b.size_bytes - a.size_bytes);
   onnx.sort((a, b) => rank(ONNX_DEFAULT_ORDER, a.id, 99) - rank(ONNX_DEFAULT_ORDER, b.id, 99));
@@ -143,7 +188,9 @@ export function listVariants(files: HubFile[]): Variant[] {
 export function chooseVariant(variants: Variant[], wanted: string | undefined, repoId: string): Variant {
   const [first] = variants;
   if (first === undefined) {
-    throw new HangarError('unsupported_repo', `${repoId} has no GGUF or ONNX weights Hangar can run`, { repo_id: repoId });
+    throw new HangarError('unsupported_repo', `${repoId} has no GGUF, ONNX, safetensors or diffusers weights Hangar knows`, {
+      repo_id: repoId,
+    });
   }
   if (wanted === undefined) return variants.find((v) => v.default) ?? first;
   const normalized = wanted.trim().toLowerCase();

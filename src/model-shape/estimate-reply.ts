@@ -11,12 +11,14 @@ export interface DeviceBudget {
 }
 
 /** Whether `totalBytes` fits each device's budget (a load may evict idle models, so the budget decides, not the free memory). */
-export function fitsDevices(totalBytes: number, devices: DeviceBudget[]): EstimateDevice[] {
+export function fitsDevices(totalBytes: number, devices: DeviceBudget[], offloadedTotalBytes?: number): EstimateDevice[] {
   return devices.map((d) => ({
     device: d.device,
     budget_bytes: Math.round(d.budget_bytes),
     free_bytes: d.free_bytes === null ? null : Math.round(d.free_bytes),
     fits: totalBytes <= d.budget_bytes,
+    // Offloading the text encoders moves them to RAM: it relieves a GPU, not the CPU that holds them anyway.
+    ...(offloadedTotalBytes === undefined ? {} : { fits_with_offload: d.device === 'cpu' ? null : offloadedTotalBytes <= d.budget_bytes }),
   }));
 }
 
@@ -47,7 +49,7 @@ export function estimateResponse(
     quantization: extra.quantization === undefined ? shape.quantization : extra.quantization,
     ...estimate,
     measured_peak_rss_bytes: extra.measured_peak_rss_bytes,
-    devices: fitsDevices(estimate.total_bytes, devices),
+    devices: fitsDevices(estimate.total_bytes, devices, estimate.text_encoder_offload?.total_bytes),
     source: extra.source,
     quantization_options: [],
   };

@@ -1,6 +1,7 @@
 // The one memory model: bytes a load takes (weights + KV cache + compute + runner) in RAM and on a GPU, for the estimate route, placement and the sizing advice.
 import { InvalidInput } from '../errors.ts';
 import type { ModelFormat, ModelShape } from './model-shape.ts';
+import { diffusersEstimate, safetensorsEstimate, type FormatEstimate } from './safetensors-memory.ts';
 
 const MIB = 1024 * 1024;
 
@@ -16,6 +17,9 @@ export const RUNNER_OVERHEAD_BYTES: Readonly<Record<ModelFormat, number>> = {
   gguf: 110 * MIB,
   // An Ollama model runs in that server's own runner: nothing of it is in this machine's budget.
   ollama: 0,
+  // No backend of Hangar's serves these: the estimate is of the model's own memory, a runtime process adds its own.
+  safetensors: 0,
+  diffusers: 0,
 };
 /**
  * onnxruntime holds the initialised tensors besides the model bytes it was handed, which the runner frees only when
@@ -53,11 +57,17 @@ export interface MemoryEstimate {
   context_size: number;
   /** The arithmetic with this model's numbers, for people checking the figure. */
   formula: string;
+  /** diffusers: each component's weights and role (the denoiser, VAE and text encoders are resident at once). */
+  components?: Array<{ name: string; role: string; weights_bytes: number }>;
+  /** diffusers: the same load with the text encoders offloaded to the CPU (moved off the device between prompts). */
+  text_encoder_offload?: { offloaded_bytes: number; total_bytes: number };
 }
 
 /** The context a load gets when none is named: the llama.cpp runner's choice, or an ONNX model's longest input. */
 export function defaultContextSize(shape: ModelShape): number {
-  if (shape.format === 'gguf') return Math.min(shape.contextLength ?? LLAMACPP_DEFAULT_CONTEXT_CAP, LLAMACPP_DEFAULT_CONTEXT_CAP);
+  if (shape.format === 'diffusers') return 0;
+  if (shape.format === 'gguf' || shape.format === 'safetensors')
+    return Math.min(shape.contextLength ?? LLAMACPP_DEFAULT_CONTEXT_CAP, LLAMACPP_DEFAULT_CONTEXT_CAP);
   return shape.contextLength ?? 512;
 }
 
@@ -107,6 +117,11 @@ export function estimateMemory(shape: ModelShape, options: EstimateOptions = {})
   let kvCache = 0;
   let compute: number;
   let overhead = RUNNER_OVERHEAD_BYTES[shape.format];
+  if (shape.format === 'safetensors' || shape.format === 'diffusers') {
+    const own: FormatEstimate =
+      shape.format === 'diffusers' ? diffusersEstimate(shape) : safetensorsEstimate(shape, contextSize, options.sequences ?? 1, headDim);
+    return formatReply(shape, contextSize, [...parts, ...own.parts], own, overhead);
+  }
   if (shape.format === 'gguf') {
     const sequences = options.sequences ?? 1;
     const cells = contextSize * sequences;
@@ -155,6 +170,31 @@ export function estimateMemory(shape: ModelShape, options: EstimateOptions = {})
     total_bytes: Math.round(total),
     context_size: contextSize,
     formula: `${parts.join(' + ')} = ${fmt(total)} bytes`,
+  };
+}
+
+/** The estimate of a format the memory model sizes in safetensors-memory.ts. */
+function formatReply(shape: ModelShape, contextSize: number, parts: string[], own: FormatEstimate, overhead: number): MemoryEstimate {
+  const total = shape.weightsBytes + own.kvCache + own.compute + overhead;
+  return {
+    weights_bytes: Math.round(shape.weightsBytes),
+    kv_cache_bytes: Math.round(own.kvCache),
+    compute_bytes: Math.round(own.compute),
+    runtime_overhead_bytes: Math.round(overhead),
+    total_bytes: Math.round(total),
+    context_size: contextSize,
+    formula: `${parts.join(' + ')} = ${fmt(total)} bytes`,
+    ...(shape.components
+      ? { components: shape.components.map((c) => ({ name: c.name, role: c.role, weights_bytes: Math.round(c.weightsBytes) })) }
+      : {}),
+    ...(own.offload
+      ? {
+          text_encoder_offload: {
+            offloaded_bytes: Math.round(own.offload.offloadedBytes),
+            total_bytes: Math.round(own.offload.totalBytes + overhead),
+          },
+        }
+      : {}),
   };
 }
 

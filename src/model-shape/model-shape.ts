@@ -1,11 +1,13 @@
 // The model-shape types: the facts a GGUF header or a config.json states, and the shape the memory model sizes a load by.
 
 /**
- * How a model's weights are stored: a GGUF file (llama.cpp), an ONNX graph with a transformers config.json, or
- * `ollama` — held by an external Ollama server (OLLAMA_BASE_URL), with no local files at all.
+ * How a model's weights are stored: a GGUF file (llama.cpp), an ONNX graph with a transformers config.json,
+ * `ollama` — held by an external Ollama server (OLLAMA_BASE_URL), with no local files at all — or safetensors:
+ * `safetensors` (a transformers folder: config.json + *.safetensors) and `diffusers` (a pipeline: model_index.json and
+ * component folders), which Hangar catalogues, downloads, checks and sizes but no backend of it serves.
  * The API's format union and the backend table derive from this list.
  */
-export const MODEL_FORMATS = ['onnx', 'gguf', 'ollama'] as const;
+export const MODEL_FORMATS = ['onnx', 'gguf', 'ollama', 'safetensors', 'diffusers'] as const;
 
 /** Formats whose versions have no files in Hangar's store (an external server holds the weights). */
 export const FILELESS_FORMATS: ReadonlySet<string> = new Set(['ollama']);
@@ -42,6 +44,18 @@ export interface ModelShape extends ArchitectureNumbers {
   quantization: string | null;
   /** GGUF: bytes of the weights llama.cpp's CPU backend repacks into a second, interleaved copy (see cpu-weight-copies.ts). */
   repackedBytes?: number;
+  /** safetensors/diffusers: bytes per element of the weights' main dtype (the KV cache is held in it). */
+  elementBytes?: number;
+  /** diffusers: each component's weights and its role in the pipeline (which are resident at once). */
+  components?: ShapeComponent[];
+}
+
+/** A diffusers component as the memory model sees it. */
+export interface ShapeComponent {
+  name: string;
+  /** `denoiser` (transformer/unet), `vae`, `text_encoder` (also text_encoder_2…), or `other`. */
+  role: 'denoiser' | 'vae' | 'text_encoder' | 'other';
+  weightsBytes: number;
 }
 
 /**

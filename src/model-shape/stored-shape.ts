@@ -1,10 +1,11 @@
-// Reads the shape of a version in the store: the GGUF header of its entry, or its config.json and ONNX file sizes.
+// Reads the shape of a version in the store: the GGUF header of its entry, its config.json and ONNX file sizes, or its safetensors headers.
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { VersionManifest } from '../schemas/models.ts';
 import { ggufFacts, ggufShape, readLocalGgufHeader } from './gguf-facts.ts';
 import { FILELESS_FORMATS, type ModelFormat, type ModelShape } from './model-shape.ts';
 import { shapeFromOnnxConfig } from './onnx-config-facts.ts';
+import { storedSafetensorsShape } from './safetensors-shape.ts';
 
 /** Files of an ONNX entry: the graph and its external data (`model.onnx_data`, `model.onnx.data`, numbered parts). */
 function isOnnxWeightsFile(filePath: string, entry: string): boolean {
@@ -26,6 +27,12 @@ export async function readStoredShape(modelDir: string, version: StoredVersion):
   const manifest = JSON.parse(version.manifest) as VersionManifest;
   // A version held by an external server has no files here: its size is all that is known of its weights.
   if (FILELESS_FORMATS.has(version.format)) return filelessShape(version);
+  if (version.format === 'safetensors' || version.format === 'diffusers') {
+    return storedSafetensorsShape(
+      modelDir,
+      manifest.files.map((f) => f.path),
+    );
+  }
   const entryPath = path.join(modelDir, manifest.entry);
   if (version.format === 'gguf') {
     const header = await readLocalGgufHeader(entryPath);

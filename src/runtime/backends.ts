@@ -84,3 +84,12 @@ export function allBackends(): BackendSpec[] {
 export function backendForFormat(format: string): BackendSpec | null {
   return allBackends().find((spec) => (spec.formats as readonly string[]).includes(format)) ?? null;
 }
+
+/** Why no backend serves `format` (naming the backends there are and what each serves), or null when one does. */
+export function unservableReason(format: string): string | null {
+  if (backendForFormat(format)) return null;
+  const served = allBackends()
+    .map((spec) => `${spec.id} (${spec.formats.join(', ')})`)
+    .join(', ');
+  return `no backend in this Hangar serves ${format} models; the backends are ${served}`;
+}

@@ -5,7 +5,7 @@ import type { HangarConfig } from '../config/schema.ts';
 import type { GpuQuery } from '../monitor/nvidia-smi.ts';
 import type { LoadOptions } from '../schemas/runtime.ts';
 import { HangarError } from '../errors.ts';
-import { backendForFormat, type BackendSpec } from './backends.ts';
+import { allBackends, backendForFormat, unservableReason, type BackendSpec } from './backends.ts';
 import type { LoadPlan, ResolvedLoadOptions } from './backend-contract.ts';
 import { chooseDevice } from './device.ts';
 
@@ -22,10 +22,13 @@ export function defaultThreads(config: HangarConfig): number {
   return config.runtime.threads > 0 ? config.runtime.threads : Math.max(1, os.availableParallelism() - 1);
 }
 
-/** The backend serving a version's format; 422 no_backend when none is installed for it. */
+/** The backend serving a version's format; 409 no_backend (naming the backends there are) when none serves it. */
 export function backendServing(format: string, model: string): BackendSpec {
   const backend = backendForFormat(format);
-  if (!backend) throw new HangarError('no_backend', `No installed backend serves ${format} models such as ${model}`, { model, format });
+  if (!backend) {
+    const backends = allBackends().map((spec) => ({ id: spec.id, formats: [...spec.formats] }));
+    throw new HangarError('no_backend', `${model} cannot be loaded: ${unservableReason(format)}`, { model, format, backends });
+  }
   return backend;
 }
 
@@ -45,9 +48,10 @@ export class LoadPlanner {
 
   async plan(ref: string, options: LoadOptions): Promise<LoadPlan> {
     const resolved = await this.o.catalog.resolve(ref);
+    // A format no backend serves is refused first: there is nothing to check the files for.
+    const backend = backendServing(resolved.version.format, resolved.model.name);
     await this.o.integrity?.assertLoadable(resolved);
     const resolvedOptions = this.resolveOptions(options);
-    const backend = backendServing(resolved.version.format, resolved.model.name);
     const choice = chooseDevice(resolvedOptions.requestedDevice, resolvedOptions.gpuIndex, backend.id, await this.o.gpus.query());
     return { ref, options, resolved, resolvedOptions, backend, choice };
   }

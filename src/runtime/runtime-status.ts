@@ -5,7 +5,7 @@ import type { GpuQuery } from '../monitor/nvidia-smi.ts';
 import { readRssBytes } from '../monitor/process-memory.ts';
 import type { ModelStatus } from '../schemas/runtime.ts';
 import type { ModelSummary } from '../schemas/models.ts';
-import { backendForFormat } from './backends.ts';
+import { backendForFormat, unservableReason } from './backends.ts';
 import type { Deployment } from './deployment.ts';
 import type { DeploymentTable } from './deployment-table.ts';
 import { formatKeepAlive } from './keep-alive.ts';
@@ -52,6 +52,7 @@ function toStatus(dep: Deployment, memory: { rssBytes: number | null; vramBytes:
     context_size: running ? (ready?.contextSize ?? null) : null,
     embedding_length: ready?.embeddingLength ?? null,
     capabilities: ready?.capabilities ?? [],
+    servable: true,
   };
 }
 
@@ -97,6 +98,7 @@ function idleStatus(name: string, version: number | null, format: string | null)
     context_size: null,
     embedding_length: null,
     capabilities: [],
+    servable: true,
   };
 }
 
@@ -108,7 +110,10 @@ function statusOfSummary(sources: StatusSources, model: ModelSummary): Promise<M
   const status = dep ? { ...toStatus(dep, { rssBytes: null, vramBytes: null }), version: idle.version, backend: idle.backend } : idle;
   // A model whose external server is failing cannot be served: it says so instead of looking merely idle.
   const unavailable = model.format === null ? null : (backendForFormat(model.format)?.unavailableReason?.(model.name) ?? null);
-  return unavailable ? { ...status, status: 'failed', reason: unavailable } : status;
+  if (unavailable) return { ...status, status: 'failed', reason: unavailable };
+  // A format no backend serves is honest about it: not loaded, not servable, and why.
+  const unservable = model.format === null ? null : unservableReason(model.format);
+  return unservable ? { ...status, status: 'not_loaded', servable: false, reason: unservable } : status;
 }
 
 /** Status of one model of the catalog (404 for unknown models). */

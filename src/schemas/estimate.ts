@@ -45,6 +45,14 @@ export const EstimateDevice = Type.Object({
     Type.Integer({ description: 'Free now: the budget less what loaded models use, capped by what the OS or nvidia-smi reports free.' }),
   ),
   fits: Type.Boolean({ description: 'total_bytes is within the budget (idle models may have to be evicted first).' }),
+  fits_with_offload: Type.Optional(
+    Nullable(
+      Type.Boolean({
+        description:
+          'diffusers, on a GPU: text_encoder_offload.total_bytes is within the budget (the text encoders held in RAM); null on the CPU.',
+      }),
+    ),
+  ),
 });
 export type EstimateDevice = Static<typeof EstimateDevice>;
 
@@ -79,6 +87,20 @@ export const EstimateMemoryResponse = Type.Object({
     Type.Integer({ description: 'Peak RSS measured the last time this version was loaded on the CPU; null if never.' }),
   ),
   devices: Type.Array(EstimateDevice),
+  components: Type.Optional(
+    Type.Array(Type.Object({ name: Type.String(), role: Type.String(), weights_bytes: Type.Integer() }), {
+      description: 'diffusers: each component with weights and its role (denoiser, vae, text_encoder resident at once; other).',
+    }),
+  ),
+  text_encoder_offload: Type.Optional(
+    Type.Object(
+      {
+        offloaded_bytes: Type.Integer({ description: 'The text encoders, held in RAM instead.' }),
+        total_bytes: Type.Integer({ description: 'What stays on the device: denoiser + VAE + compute.' }),
+      },
+      { description: 'diffusers: the same load with CPU offload of the text encoders.' },
+    ),
+  ),
   source: Type.Union([Type.Literal('local'), Type.Literal('hub')]),
   quantization_options: Type.Array(QuantizationOption, {
     description:

@@ -14,11 +14,15 @@ export const RevisionQuery = Type.Object({
   ),
 });
 
+/** The formats a hub repo's variant can be in. */
+const HubFormat = Type.Union([Type.Literal('gguf'), Type.Literal('onnx'), Type.Literal('safetensors'), Type.Literal('diffusers')]);
+
 export const Variant = Type.Object({
   id: Type.String({
-    description: 'What to pass as `variant`: GGUF quantization (Q4_K_M, Q8_0, F16…) or ONNX dtype (fp32, fp16, q8, q4…).',
+    description:
+      'What to pass as `variant`: GGUF quantization (Q4_K_M, Q8_0, F16…), ONNX dtype (fp32, fp16, q8, q4…), or the file-name variant of safetensors weights (`default` for untagged files, fp16, bf16…).',
   }),
-  format: Type.Union([Type.Literal('gguf'), Type.Literal('onnx')]),
+  format: HubFormat,
   quantization: Type.String({ description: 'Recorded on the version; for ONNX the transformers.js dtype the runner loads.' }),
   bits: N('Bits per weight, roughly.'),
   full_precision: Type.Boolean(),
@@ -27,17 +31,59 @@ export const Variant = Type.Object({
   size_bytes: Type.Integer(),
   entry: Type.String({ description: 'The file the runtime opens.' }),
   default: Type.Boolean({ description: 'Downloaded when no variant is named.' }),
+  required_files: Type.Optional(
+    Type.Array(Type.String(), {
+      description: 'Files the format cannot do without: always downloaded, whatever `allow` and `ignore` say.',
+    }),
+  ),
+  components: Type.Optional(
+    Type.Array(Type.Object({ name: Type.String(), weight_files: Type.Array(Type.String()) }), {
+      description:
+        'diffusers: each component and the weight files it takes in this variant (its own file of that variant, else its untagged one).',
+    }),
+  ),
 });
 export type Variant = Static<typeof Variant>;
+
+const ByDtype = Type.Record(Type.String(), Type.Integer());
+const WeightFacts = {
+  parameter_count: Type.Integer(),
+  parameters_by_dtype: ByDtype,
+  bytes_by_dtype: ByDtype,
+  weights_bytes: Type.Integer(),
+  tensor_count: Type.Integer(),
+  dtypes: Type.Array(Type.String()),
+};
+
+/** safetensors and diffusers repos: what their headers say (read by Range requests, before any download). */
+export const SafetensorsInfo = Type.Object({
+  variant: Type.String({ description: 'The default variant these facts describe.' }),
+  ...WeightFacts,
+  components: Type.Array(
+    Type.Object({
+      name: Type.String({ description: '`model` for a transformers folder; the component folder of a pipeline.' }),
+      library: Nullable(Type.String()),
+      class_name: Nullable(Type.String()),
+      architecture: Nullable(Type.String()),
+      config: Nullable(Type.String()),
+      files: Type.Array(Type.String()),
+      ...WeightFacts,
+    }),
+  ),
+  variants: Type.Array(Type.Object({ id: Type.String(), ...WeightFacts }), { description: "Every variant with its headers' facts." }),
+});
+export type SafetensorsInfo = Static<typeof SafetensorsInfo>;
 
 export const HubModelInfo = Type.Object({
   repo_id: Type.String(),
   revision: Type.String(),
   commit_sha: Type.String(),
-  format: Nullable(Type.Union([Type.Literal('gguf'), Type.Literal('onnx')])),
+  format: Nullable(HubFormat),
   architecture: Nullable(Type.String()),
   parameter_count: N('Weights in the model.'),
-  parameter_count_source: Nullable(Type.String({ description: 'gguf_header, or fp32_file_size for ONNX.' })),
+  parameter_count_source: Nullable(
+    Type.String({ description: 'gguf_header, fp32_file_size for ONNX, or safetensors_header (safetensors, diffusers).' }),
+  ),
   context_length: N('Trained context (tokens).'),
   embedding_length: N('Hidden size.'),
   layer_count: N('Transformer blocks.'),
@@ -55,6 +101,7 @@ export const HubModelInfo = Type.Object({
   files: Type.Array(Type.Object({ path: Type.String(), size_bytes: Type.Integer(), sha256: Nullable(Type.String()), lfs: Type.Boolean() })),
   variants: Type.Array(Variant),
   only_full_precision: Type.Boolean(),
+  safetensors: Type.Optional(Nullable(SafetensorsInfo)),
   notes: Type.Array(Type.String()),
 });
 export type HubModelInfo = Static<typeof HubModelInfo>;
@@ -94,6 +141,19 @@ export const DownloadRequest = Type.Object(
         maxLength: 16,
         description:
           "Quantize what is downloaded (Q4_K_M, Q8_0, q4, fp16, q8…) before it becomes a version: one job, one version (the quantized one). Without `variant`, the repo's full-precision variant is fetched.",
+      }),
+    ),
+    allow: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
+        maxItems: 64,
+        description:
+          'Glob patterns (huggingface-cli style: `*` also crosses `/`) of further repo files to fetch besides the ones the format needs; when given, only matching companion files are fetched.',
+      }),
+    ),
+    ignore: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
+        maxItems: 64,
+        description: 'Glob patterns of files to leave out; never the files the format needs (configs, weights of the variant).',
       }),
     ),
     source: Type.Optional(

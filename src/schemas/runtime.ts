@@ -81,7 +81,11 @@ export const ModelStatus = Type.Object({
   expires_at: Nullable(Type.String({ description: 'When the keep-alive runs out; null while busy or kept forever.' })),
   keep_alive: Nullable(Type.String()),
   pinned: Type.Boolean(),
-  reason: Nullable(Type.String({ description: 'Why the model is failed.' })),
+  reason: Nullable(Type.String({ description: 'Why the model is failed, or (servable false) why no backend of this Hangar can load it.' })),
+  servable: Type.Boolean({
+    description:
+      'Whether a backend of this Hangar serves the model format; false for safetensors and diffusers models, which are catalogued, downloaded, checked and sized but cannot be loaded (a load answers 409 no_backend).',
+  }),
   restarts: Type.Integer({ description: 'Automatic restarts after crashes in the current window.' }),
   load_count: Type.Integer(),
   last_load_ms: Nullable(Type.Number()),

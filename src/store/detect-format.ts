@@ -1,4 +1,4 @@
-// Recognises what is being imported (Hugging Face ONNX folder or GGUF file) and reads its metadata.
+// Recognises what is being imported (Hugging Face ONNX folder, GGUF file, safetensors folder or diffusers pipeline) and reads its metadata.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -7,6 +7,8 @@ import { countOnnxParameters } from './onnx-initializers.ts';
 import { ggufFacts, readLocalGgufHeader } from '../model-shape/gguf-facts.ts';
 import { wireFacts, type ModelFacts, type ModelFormat } from '../model-shape/model-shape.ts';
 import { onnxConfigFacts } from '../model-shape/onnx-config-facts.ts';
+import { detectSafetensorsFolder } from './detect-safetensors.ts';
+import { safetensorsFormatOf } from './safetensors-layout.ts';
 
 export type ArtifactFormat = ModelFormat;
 
@@ -158,6 +160,10 @@ export async function detectArtifact(source: string): Promise<DetectedArtifact> 
   }
   if (!stat.isDirectory()) throw unsupported(source, 'neither a file nor a folder');
   const files = await walk(source);
+  // A folder with ONNX graphs stays an ONNX model (transformers.js repos often carry safetensors too).
+  if (!files.some((f) => f.path.endsWith('.onnx')) && safetensorsFormatOf(files.map((f) => f.path)) !== null) {
+    return detectSafetensorsFolder(source, files);
+  }
   if (files.some((f) => f.path === 'config.json') || files.some((f) => f.path.endsWith('.onnx'))) {
     return detectOnnxFolder(source, files);
   }
@@ -167,5 +173,8 @@ export async function detectArtifact(source: string): Promise<DetectedArtifact> 
     return { format: 'gguf', entry: file.path, files, metadata: await readGgufMetadata(file.absolutePath) };
   }
   if (ggufFiles.length > 1) throw unsupported(source, `the folder holds ${ggufFiles.length} GGUF files; import one file at a time`);
-  throw unsupported(source, 'no ONNX folder layout (config.json, tokenizer.json, onnx/model.onnx) and no GGUF file found');
+  throw unsupported(
+    source,
+    'no ONNX folder layout (config.json, tokenizer.json, onnx/model.onnx), no safetensors folder (config.json + *.safetensors), no diffusers pipeline (model_index.json) and no GGUF file found',
+  );
 }

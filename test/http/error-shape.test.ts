@@ -38,6 +38,6 @@ test('every error code has a kind that maps to a 4xx or 5xx status; a domain err
   const error = new HangarError('model_loaded', 'loaded');
   assert.equal('statusCode' in error, false);
   assert.equal(httpStatus(error), 409);
-  assert.equal(httpStatus(new HangarError('no_backend', 'none')), 422);
+  assert.equal(httpStatus(new HangarError('no_backend', 'none')), 409);
   assert.equal(httpStatus(new HangarError('insufficient_storage', 'full')), 507);
 });

@@ -31,8 +31,10 @@ export async function deviceBudgets(ctx: HangarContext, format: ModelFormat): Pr
   const devices: DeviceBudget[] = [
     { device: 'cpu', budget_bytes: ramBudget, free_bytes: Math.max(0, Math.min(ramBudget - ramUsed, os.freemem())) },
   ];
-  // Only a backend that can use a GPU here gets GPU budgets (the ONNX runner is CPU-only).
-  if (backendForFormat(format)?.gpuUnavailableReason !== null) return devices;
+  // Only a backend that can use a GPU here gets GPU budgets (the ONNX runner is CPU-only); a format no backend serves
+  // (safetensors, diffusers) is sized for every device, as where it would fit.
+  const backend = backendForFormat(format);
+  if (backend && backend.gpuUnavailableReason !== null) return devices;
   const query = await ctx.gpus.query().catch(() => null);
   for (const gpu of query?.gpus ?? []) {
     const own = usage.gpus.get(gpu.index)?.vramBytes ?? 0;
