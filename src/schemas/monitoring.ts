@@ -176,6 +176,19 @@ export type HardwareProfile = Static<typeof HardwareProfile>;
 export const AdviceQuantization = Type.Union([Type.Literal('F16'), Type.Literal('Q8_0'), Type.Literal('Q4_K_M'), Type.Literal('Q4_0')]);
 export type AdviceQuantization = Static<typeof AdviceQuantization>;
 
+export const CatalogModelFit = Type.Object({
+  model: Type.String(),
+  version: Nullable(Type.Integer()),
+  format: Type.String(),
+  total_bytes: Type.Integer({ description: 'The memory estimate of a load (GET /api/v1/models/estimate-memory).' }),
+  fits_on: Type.Array(Type.String(), { description: 'Devices (`cpu`, `gpu_<index>`) whose budget the whole load fits.' }),
+  fits_with_offload_on: Type.Array(Type.String(), {
+    description: 'diffusers: GPUs it fits only with the text encoders offloaded to RAM.',
+  }),
+  servable: Type.Boolean({ description: 'Whether a backend of this Hangar can load it (false for safetensors and diffusers today).' }),
+});
+export type CatalogModelFit = Static<typeof CatalogModelFit>;
+
 export const Recommendations = Type.Object({
   threads_per_runner: Type.Integer({ description: 'Threads to give each llama.cpp runner: physical cores - 1, at least 1.' }),
   max_model_parameters_billions: Type.Object(
@@ -187,6 +200,12 @@ export const Recommendations = Type.Object({
   }),
   gpu_offload: Type.String({ description: 'Per-GPU capacity from the VRAM budgets, or why everything runs on the CPU.' }),
   notes: Type.Array(Type.String(), { description: 'The reasoning behind the figures and anything the operator should know.' }),
+  catalog_models: Type.Optional(
+    Type.Array(CatalogModelFit, {
+      description:
+        'Stored safetensors and diffusers models, which Hangar catalogues, verifies and estimates but no backend here loads: their memory and the devices they would fit.',
+    }),
+  ),
 });
 export type Recommendations = Static<typeof Recommendations>;
 

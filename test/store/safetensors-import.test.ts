@@ -86,6 +86,33 @@ test('a sharded transformers safetensors folder imports as safetensors with its 
   const after = await server.request<ModelStatus>('GET', '/api/v1/models/tiny-st/status');
   assert.equal(after.body.status, 'not_loaded');
   assert.equal(after.body.servable, false);
+
+  // The hardware profile's advice names it: its estimate, where it fits, and that nothing here serves it.
+  type Profile = {
+    recommendations: {
+      notes: string[];
+      catalog_models: Array<{ model: string; format: string; total_bytes: number; fits_on: string[]; servable: boolean }>;
+    };
+  };
+  const profile = await server.request<Profile>('GET', '/api/v1/system/hardware/profile');
+  assert.equal(profile.status, 200, profile.text);
+  const entry = profile.body.recommendations.catalog_models.find((m) => m.model === 'tiny-st');
+  const sized = await server.request<EstimateMemoryResponse>('GET', '/api/v1/models/estimate-memory?model=tiny-st');
+  assert.deepEqual(entry, {
+    model: 'tiny-st',
+    version: 1,
+    format: 'safetensors',
+    total_bytes: sized.body.total_bytes,
+    fits_on: ['cpu'],
+    fits_with_offload_on: [],
+    servable: false,
+  });
+  assert.ok(
+    profile.body.recommendations.notes.some(
+      (n) => n.startsWith('tiny-st (safetensors,') && n.includes('no backend of this Hangar serves safetensors'),
+    ),
+    profile.body.recommendations.notes.join('\n'),
+  );
 });
 
 test('a diffusers pipeline imports as diffusers with each component; one lacking its VAE imports but does not validate', async (t) => {

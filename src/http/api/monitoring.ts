@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { HangarContext } from '../context.ts';
+import { catalogModelFits } from '../../monitor/catalog-fit-advice.ts';
 import { errorResponses } from '../../schemas/common.ts';
 import { ModelNameParams } from '../../schemas/models.ts';
 import {
@@ -35,13 +36,12 @@ export default async function monitoringRoutes(app: FastifyInstance, ctx: Hangar
   const recommendations = async () => {
     const profile = await ctx.hardware.profile();
     const gpus = (await ctx.gpus.query()).gpus;
-    return {
-      profile,
-      recommendations: recommend(profile, {
-        ramBudgetBytes: ctx.runtime.ramBudgetBytes(),
-        vramBudgetBytesPerGpu: gpus.map((g) => gpuBudgetBytes(g, ctx.settings.current.memory.vram_budget_mb, 0)),
-      }),
-    };
+    const advice = recommend(profile, {
+      ramBudgetBytes: ctx.runtime.ramBudgetBytes(),
+      vramBudgetBytesPerGpu: gpus.map((g) => gpuBudgetBytes(g, ctx.settings.current.memory.vram_budget_mb, 0)),
+    });
+    const stored = await catalogModelFits(ctx);
+    return { profile, recommendations: { ...advice, notes: [...advice.notes, ...stored.notes], catalog_models: stored.models } };
   };
 
   for (const path of ['/models/metrics', '/api/v1/models/metrics']) {
