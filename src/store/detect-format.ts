@@ -5,40 +5,13 @@ import path from 'node:path';
 import { InvalidInput } from '../errors.ts';
 import { countOnnxParameters } from './onnx-initializers.ts';
 import { ggufFacts, readLocalGgufHeader } from '../model-shape/gguf-facts.ts';
-import { wireFacts, type ModelFacts, type ModelFormat } from '../model-shape/model-shape.ts';
+import { wireFacts, type ModelFacts } from '../model-shape/model-shape.ts';
 import { onnxConfigFacts } from '../model-shape/onnx-config-facts.ts';
 import { detectSafetensorsFolder } from './detect-safetensors.ts';
+import type { ArtifactFile, ArtifactMetadata, DetectedArtifact } from './artifact.ts';
 import { safetensorsFormatOf } from './safetensors-layout.ts';
 
-export type ArtifactFormat = ModelFormat;
-
-export interface ArtifactFile {
-  /** `/`-separated path inside the version. */
-  path: string;
-  absolutePath: string;
-  sizeBytes: number;
-}
-
-export interface ArtifactMetadata {
-  architecture: string | null;
-  parameter_count: number | null;
-  context_length: number | null;
-  quantization: string | null;
-  /** Output size of an embedding model / hidden size of a generator. */
-  embedding_length: number | null;
-  layer_count: number | null;
-  vocab_size: number | null;
-  /** Extra facts read from the artifact (model name in the header, ONNX variants present…). */
-  extra: Record<string, unknown>;
-}
-
-export interface DetectedArtifact {
-  format: ArtifactFormat;
-  /** The file a runtime opens first: `onnx/model.onnx` or the `.gguf` file. */
-  entry: string;
-  files: ArtifactFile[];
-  metadata: ArtifactMetadata;
-}
+export type { ArtifactFile, ArtifactFormat, ArtifactMetadata, DetectedArtifact } from './artifact.ts';
 
 const GGUF_MAGIC = 'GGUF';
 

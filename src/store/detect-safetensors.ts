@@ -6,7 +6,7 @@ import { folderSource, readSafetensorsFacts, type SafetensorsFacts } from '../mo
 import { onnxConfigFacts } from '../model-shape/onnx-config-facts.ts';
 import { wireFacts } from '../model-shape/model-shape.ts';
 import { safetensorsLayouts, type SafetensorsLayout } from './safetensors-layout.ts';
-import type { ArtifactFile, ArtifactMetadata, DetectedArtifact } from './detect-format.ts';
+import type { ArtifactFile, ArtifactMetadata, DetectedArtifact } from './artifact.ts';
 
 function unsupported(source: string, reason: string): InvalidInput {
   return new InvalidInput(`Cannot import ${source}: ${reason}`, { path: source, reason }, 'unsupported_format');

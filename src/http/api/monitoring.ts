@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { HangarContext } from '../context.ts';
-import { catalogModelFits } from '../../monitor/catalog-fit-advice.ts';
+import { catalogModelFits } from './catalog-fit-advice.ts';
 import { errorResponses } from '../../schemas/common.ts';
 import { ModelNameParams } from '../../schemas/models.ts';
 import {

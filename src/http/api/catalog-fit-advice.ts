@@ -1,8 +1,8 @@
 // The hardware profile's advice on stored models no backend here serves (safetensors, diffusers): their memory and which devices they would fit.
-import type { HangarContext } from '../http/context.ts';
-import { estimateLocal } from '../http/api/estimate.ts';
-import { backendForFormat } from '../runtime/backends.ts';
-import type { CatalogModelFit } from '../schemas/monitoring.ts';
+import type { HangarContext } from '../context.ts';
+import { estimateLocal } from './estimate.ts';
+import { backendForFormat } from '../../runtime/backends.ts';
+import type { CatalogModelFit } from '../../schemas/monitoring.ts';
 
 /** Formats whose models are catalogued, verified and estimated, but loaded by no backend of this Hangar. */
 const CATALOG_ONLY_FORMATS = ['safetensors', 'diffusers'] as const;
