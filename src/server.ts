@@ -29,7 +29,7 @@ import { WebhookService } from './events/webhook-service.ts';
 import { VersionIntegrity } from './hub/integrity.ts';
 import { HubClient } from './hub/hub-client.ts';
 import { QuantizeJobs } from './quantize/quantize-jobs.ts';
-import { quantizeDownloaded } from './quantize/quantize-download.ts';
+import { quantizeDownloaded, quantizeTypeForVariant } from './quantize/quantize-download.ts';
 import { DownloadJobs } from './hub/download-jobs.ts';
 import { JobStore } from './hub/job-store.ts';
 import { HubRepairer } from './hub/repairer.ts';
@@ -122,11 +122,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     },
     bus,
     logger,
-    quantizeDownload: (...args) =>
-      quantizeDownloaded(
-        { catalog, store, threads: () => runtime.defaultThreads(), nice: () => settings.current.runtime.runner_nice },
-        ...args,
-      ),
+    quantizer: {
+      typeFor: quantizeTypeForVariant,
+      run: (...args) =>
+        quantizeDownloaded(
+          { catalog, store, threads: () => runtime.defaultThreads(), nice: () => settings.current.runtime.runner_nice },
+          ...args,
+        ),
+    },
   });
   const quantizeJobs = new QuantizeJobs({
     db: database.db,

@@ -8,7 +8,7 @@ import type { EventSink, DownloadEventType } from '../events/event-types.ts';
 import { parseModelRef } from '../registry/model-name.ts';
 import { Conflict, HangarError } from '../errors.ts';
 import type { HubClient } from './hub-client.ts';
-import { downloadJobKey, downloadRequestOf, planDownload } from './download-plan.ts';
+import { downloadJobKey, downloadRequestOf, planDownload, type QuantizeTypeFor } from './download-plan.ts';
 import { DownloadManager, DownloadStopped } from './download-manager.ts';
 import type { DownloadTuning } from './file-download.ts';
 import {
@@ -36,8 +36,8 @@ export interface DownloadJobsOptions {
   tuning: () => DownloadTuning & { maxConcurrentJobs: number };
   bus?: EventSink;
   logger: Logger;
-  /** Downloads with `quantize`: quantizes the verified files and records the quantized version instead (src/quantize/quantize-download.ts). */
-  quantizeDownload?: QuantizeDownload;
+  /** Downloads with `quantize` (src/quantize/quantize-download.ts): the type check at submit, and the quantize step that records the quantized version instead. */
+  quantizer?: { typeFor: QuantizeTypeFor; run: QuantizeDownload };
 }
 
 export type QuantizeDownload = (
@@ -111,7 +111,7 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
       if (existing.status === 'paused') await this.resume(existing.id);
       return { job: toJobInfo(await this.options.store.get(existing.id)), deduplicated: true };
     }
-    const plan = await planDownload(this.options.hub(), this.options.blobs, request);
+    const plan = await planDownload(this.options.hub(), this.options.blobs, request, this.options.quantizer?.typeFor);
     await this.assertDiskSpace(plan.files);
     const job = await this.options.store.insert('download', request, plan, key, context.actor);
     this.pump();
@@ -358,11 +358,11 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
 
   /** The quantize phase of a download with `quantize`: the entry file shows `quantizing` while the engine runs. */
   private async quantizeFinished(job: StoredJob, plan: JobPlan, files: FinishedFile[], signal: AbortSignal): Promise<VersionInfo> {
-    if (!this.options.quantizeDownload) throw new HangarError('service_unavailable', 'This server cannot quantize downloads');
+    if (!this.options.quantizer) throw new HangarError('service_unavailable', 'This server cannot quantize downloads');
     const entry = plan.files.find((f) => f.path === plan.entry);
     if (entry) entry.status = 'quantizing';
     this.emitMessage('download_progress', { ...job, status: 'running', plan });
-    return this.options.quantizeDownload(
+    return this.options.quantizer.run(
       job.request,
       plan,
       files,

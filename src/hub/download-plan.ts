@@ -6,21 +6,10 @@ import { chooseVariant, listVariants, requiredFiles } from './variants.ts';
 import { matchesAny } from './file-patterns.ts';
 import type { JobFile, JobPlan, JobRequest } from './job-store.ts';
 import type { DownloadRequest, Variant } from '../schemas/hub.ts';
-import { Conflict } from '../errors.ts';
-import { quantizationTarget } from '../quantize/quantization-types.ts';
+import { HangarError } from '../errors.ts';
 
-/** The type a download quantizes its variant to (400 for a type the format lacks, 409 for a quantized variant). */
-function quantizeTypeFor(variant: Variant, type: string, repoId: string): string {
-  const target = quantizationTarget(variant.format, type);
-  if (!variant.full_precision) {
-    throw new Conflict(
-      `${repoId} variant ${variant.id} is already quantized; download it as it is, or quantize a full-precision variant`,
-      { repo_id: repoId, variant: variant.id, type: target.type },
-      'already_quantized',
-    );
-  }
-  return target.type;
-}
+/** Resolves the type a download quantizes `variant` to; throws for a type its format lacks or an already quantized variant. */
+export type QuantizeTypeFor = (variant: Variant, type: string, repoId: string) => string;
 
 /** The stored request: repo id and target name checked, defaults filled in. */
 export function downloadRequestOf(input: DownloadRequest): JobRequest {
@@ -68,14 +57,22 @@ export function selectFiles(variant: Variant, repoFiles: readonly string[], requ
 }
 
 /** Resolves the revision and variant on the hub; files whose blob is already stored are marked present (unless forced). */
-export async function planDownload(hub: HubClient, blobs: BlobStore, request: JobRequest): Promise<JobPlan> {
+export async function planDownload(
+  hub: HubClient,
+  blobs: BlobStore,
+  request: JobRequest,
+  quantizeTypeFor?: QuantizeTypeFor,
+): Promise<JobPlan> {
   const snapshot = await hub.repo(request.repo_id, request.revision);
   const variants = listVariants(snapshot.files);
   // A download that quantizes fetches full precision unless told otherwise: the smallest full-precision variant.
   const fullPrecision = variants.filter((v) => v.full_precision).sort((a, b) => a.size_bytes - b.size_bytes)[0];
   const wanted = request.variant ?? (request.quantize ? fullPrecision?.id : undefined);
   const variant = chooseVariant(variants, wanted, request.repo_id);
-  if (request.quantize) request.quantize.type = quantizeTypeFor(variant, request.quantize.type, request.repo_id);
+  if (request.quantize) {
+    if (!quantizeTypeFor) throw new HangarError('service_unavailable', 'This server cannot quantize downloads');
+    request.quantize.type = quantizeTypeFor(variant, request.quantize.type, request.repo_id);
+  }
   const byPath = new Map(snapshot.files.map((f) => [f.path, f]));
   const files: JobFile[] = [];
   for (const filePath of selectFiles(

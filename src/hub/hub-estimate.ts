@@ -3,13 +3,12 @@ import { estimateResponse, type DeviceBudget } from '../model-shape/estimate-rep
 import { ggufFacts, ggufShape } from '../model-shape/gguf-facts.ts';
 import type { ModelFormat, ModelShape } from '../model-shape/model-shape.ts';
 import { shapeFromOnnxConfig } from '../model-shape/onnx-config-facts.ts';
-import type { EstimateMemoryResponse } from '../schemas/estimate.ts';
+import type { EstimateMemoryResponse, QuantizationOption } from '../schemas/estimate.ts';
 import type { HubClient } from './hub-client.ts';
 import type { Variant } from '../schemas/hub.ts';
 import { chooseVariant, listVariants } from './variants.ts';
 import { hubSafetensorsShape } from './hub-safetensors.ts';
 import type { GGUFTensorInfo } from '@huggingface/gguf';
-import { quantizationOptions } from '../quantize/quantization-estimates.ts';
 
 /** The shape of one variant of a repo, read without downloading its weights. */
 export async function hubVariantShape(
@@ -41,6 +40,8 @@ export async function estimateHubRepo(
   query: { model: string; variant?: string; context_size?: number; revision?: string },
   budgets: (format: ModelFormat) => Promise<DeviceBudget[]>,
   sequences: number,
+  /** What each quantization type would take (a full-precision repo can be downloaded with `quantize`). */
+  quantizationOptions?: (shape: ModelShape, ggufTensors: GGUFTensorInfo[] | undefined, devices: DeviceBudget[]) => QuantizationOption[],
 ): Promise<EstimateMemoryResponse> {
   const { shape, variant, ggufTensors } = await hubVariantShape(hub, query.model, query.revision ?? 'main', query.variant);
   const devices = await budgets(shape.format);
@@ -53,7 +54,5 @@ export async function estimateHubRepo(
     quantization: variant.format === 'safetensors' || variant.format === 'diffusers' ? shape.quantization : variant.quantization,
     sequences,
   });
-  // A full-precision repo can be downloaded with `quantize`: what each type would take.
-  const options = quantizationOptions({ shape, ggufTensors }, { contextSize: query.context_size, sequences, devices });
-  return { ...reply, quantization_options: options };
+  return { ...reply, quantization_options: quantizationOptions?.(shape, ggufTensors, devices) ?? [] };
 }

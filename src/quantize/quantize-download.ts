@@ -10,7 +10,22 @@ import type { VersionInfo } from '../schemas/models.ts';
 import { adoptFiles, type FinishedFile } from '../hub/hub-import.ts';
 import type { JobPlan, JobRequest } from '../hub/job-store.ts';
 import { quantizationTarget } from './quantization-types.ts';
+import { Conflict } from '../errors.ts';
+import type { Variant } from '../schemas/hub.ts';
 import { commitQuantized, discardOutput, runQuantization, type QuantizedOutput } from './quantize-version.ts';
+
+/** The type a download quantizes its variant to (400 for a type the format lacks, 409 for a quantized variant). */
+export function quantizeTypeForVariant(variant: Variant, type: string, repoId: string): string {
+  const target = quantizationTarget(variant.format, type);
+  if (!variant.full_precision) {
+    throw new Conflict(
+      `${repoId} variant ${variant.id} is already quantized; download it as it is, or quantize a full-precision variant`,
+      { repo_id: repoId, variant: variant.id, type: target.type },
+      'already_quantized',
+    );
+  }
+  return target.type;
+}
 
 export interface QuantizeDownloadDeps {
   catalog: ModelCatalog;

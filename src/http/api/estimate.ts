@@ -110,6 +110,11 @@ export default async function estimateRoutes(app: FastifyInstance, ctx: HangarCo
           request.query,
           (format) => deviceBudgets(ctx, format),
           ctx.settings.current.runtime.parallel,
+          (shape, ggufTensors, devices) =>
+            quantizationOptions(
+              { shape, ggufTensors },
+              { contextSize: request.query.context_size, sequences: ctx.settings.current.runtime.parallel, devices },
+            ),
         );
         // A repo downloaded in one variant is also a local model: another variant of it is estimated from the hub
         // (the Download page asks for each), and the local answer's error stands when the hub has no such repo.
