@@ -112,7 +112,9 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
       return { job: toJobInfo(await this.options.store.get(existing.id)), deduplicated: true };
     }
     const plan = await planDownload(this.options.hub(), this.options.blobs, request, this.options.quantizer?.typeFor);
-    await this.assertDiskSpace(plan.files);
+    // A download that quantizes also writes its output, at most about the size of what it fetched.
+    const output = request.quantize ? plan.files.reduce((sum, f) => sum + f.size_bytes, 0) : 0;
+    await this.assertDiskSpace(plan.files, output);
     const job = await this.options.store.insert('download', request, plan, key, context.actor);
     this.pump();
     return { job: toJobInfo(job), deduplicated: false };
@@ -139,8 +141,8 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
     });
   }
 
-  private async assertDiskSpace(files: JobFile[]): Promise<void> {
-    let needed = 0;
+  private async assertDiskSpace(files: JobFile[], extraBytes = 0): Promise<void> {
+    let needed = extraBytes;
     for (const file of files) if (file.status === 'pending') needed += await this.manager.remainingBytes({ url: '', ...file });
     await this.options.blobs.assertFreeSpace(needed);
   }
@@ -362,7 +364,7 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
     const entry = plan.files.find((f) => f.path === plan.entry);
     if (entry) entry.status = 'quantizing';
     this.emitMessage('download_progress', { ...job, status: 'running', plan });
-    return this.options.quantizer.run(
+    const version = await this.options.quantizer.run(
       job.request,
       plan,
       files,
@@ -373,6 +375,18 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
         onProgress: () => undefined,
       },
     );
+    // The full-precision files the quantized version does not use are not kept, unless another active job needs them.
+    const kept = new Set(version.manifest.files.map((f) => f.path));
+    const others = new Set<string>();
+    for (const status of ACTIVE_STATUSES) {
+      for (const other of await this.options.store.list({ status, limit: 1000 })) {
+        if (other.id !== job.id) for (const f of other.plan.files) if (f.sha256) others.add(f.sha256);
+      }
+    }
+    for (const file of plan.files) {
+      if (!kept.has(file.path) && !(file.sha256 && others.has(file.sha256))) await this.manager.discard({ url: '', ...file });
+    }
+    return version;
   }
 
   private async settle(job: StoredJob, plan: JobPlan, error: unknown): Promise<void> {

@@ -1,11 +1,14 @@
 // Glob patterns over repo paths as huggingface-cli's --include/--exclude take them (fnmatch: `*` also crosses `/`).
+import { InvalidInput } from '../errors.ts';
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.+^${}()|\\/]/g, '\\$&');
 }
 
 /** A pattern as a RegExp: `*` any run of characters, `?` one, `[abc]`/`[!abc]` a class; the rest literal. */
-export function globRegExp(pattern: string): RegExp {
+export function globRegExp(given: string): RegExp {
+  // As huggingface_hub does, a folder pattern (`unet/`) means everything under it.
+  const pattern = given.endsWith('/') ? `${given}*` : given;
   let out = '';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i] as string;
@@ -18,11 +21,18 @@ export function globRegExp(pattern: string): RegExp {
         continue;
       }
       const body = pattern.slice(i + 1, close);
-      out += `[${body.startsWith('!') ? `^${body.slice(1)}` : body}]`.replace(/\\/g, '\\\\');
+      // fnmatch negates with `!`; a `^` is a literal there, as is every backslash.
+      const negated = body.startsWith('!');
+      const members = (negated ? body.slice(1) : body).replace(/\\/g, '\\\\').replace(/^\^/, '\\^');
+      out += `[${negated ? '^' : ''}${members}]`;
       i = close;
     } else out += escapeRegExp(c);
   }
-  return new RegExp(`^${out}$`);
+  try {
+    return new RegExp(`^${out}$`);
+  } catch (error) {
+    throw new InvalidInput(`Not a usable file pattern: ${given} (${(error as Error).message})`, { pattern: given });
+  }
 }
 
 /** Whether `filePath` matches any of `patterns`. */

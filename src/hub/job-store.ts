@@ -225,6 +225,23 @@ export class JobStore {
       .execute();
   }
 
+  /** Moves job `id` from status `from` to `fields.status` in one statement; false when it was no longer `from`. */
+  async transition(id: string, from: JobStatus, fields: { status: JobStatus; started?: boolean; finished?: boolean }): Promise<boolean> {
+    const now = new Date().toISOString();
+    const result = await this.db
+      .updateTable('jobs')
+      .set({
+        status: fields.status,
+        updated_at: now,
+        ...(fields.started ? { started_at: now } : {}),
+        ...(fields.finished ? { finished_at: now } : {}),
+      })
+      .where('id', '=', id)
+      .where('status', '=', from)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows ?? 0) > 0;
+  }
+
   /** Jobs a stopped or killed server left running go back to the queue (an Ollama pull cannot be resumed from here: it fails). */
   async requeueInterrupted(): Promise<number> {
     const now = new Date().toISOString();

@@ -4,7 +4,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { ModelCatalog } from '../registry/catalog.ts';
-import type { BlobStore } from '../store/blob-store.ts';
+import { assertSafeRelativePath, type BlobStore } from '../store/blob-store.ts';
 import type { ActionContext } from '../registry/audit.ts';
 import type { VersionInfo } from '../schemas/models.ts';
 import { adoptFiles, type FinishedFile } from '../hub/hub-import.ts';
@@ -59,9 +59,12 @@ export async function quantizeDownloaded(
   let output: QuantizedOutput | null = null;
   try {
     for (const file of files) {
+      // The path comes from the hub's listing: it must stay inside the staging folder.
+      assertSafeRelativePath(file.path);
       const link = path.join(staging, file.path);
       await fsp.mkdir(path.dirname(link), { recursive: true });
-      await fsp.symlink(currentPath(deps.store, file), link);
+      // A hard link keeps the bytes readable even when another job sharing the file moves it into the store meanwhile.
+      await fsp.link(currentPath(deps.store, file), link).catch(() => fsp.symlink(currentPath(deps.store, file), link));
     }
     const entry = files.find((f) => f.path === plan.entry);
     const manifest = { entry: plan.entry, files: files.map((f) => ({ path: f.path, sha256: f.sha256, size_bytes: f.size_bytes })) };
@@ -97,12 +100,6 @@ export async function quantizeDownloaded(
         ),
     });
     output = null;
-    // The full-precision files this version does not use are not kept (a later download fetches them again).
-    for (const file of files) {
-      if (sharedPaths.has(file.path) || !file.verifiedFile) continue;
-      await fsp.rm(file.verifiedFile, { force: true });
-      await fsp.rm(`${file.verifiedFile}.sha256`, { force: true });
-    }
     return version;
   } finally {
     if (output) await discardOutput(output.tempFile);

@@ -13,6 +13,7 @@ import type { BlobStore } from '../store/blob-store.ts';
 import type { JobInfoWithoutRate, JobMessage } from '../schemas/hub.ts';
 import type { VersionManifest } from '../schemas/models.ts';
 import { Conflict, HangarError } from '../errors.ts';
+import { SerialLock } from '../store/serial-lock.ts';
 import { isFullPrecisionQuantization, quantizationTarget, type QuantizationTarget } from './quantization-types.ts';
 import { fullPrecisionOrigin } from './quantization-source.ts';
 import { commitQuantized, discardOutput, quantizedEntryName, runQuantization, type QuantizedOutput } from './quantize-version.ts';
@@ -59,7 +60,10 @@ const BUS_EVENT_OF: Partial<Record<JobMessage['type'], QuantizeEventType>> = {
 const refOf = (resolved: ResolvedVersion) => `${resolved.model.name}:${resolved.version.version}`;
 
 export class QuantizeJobs {
-  private readonly running = new Map<string, AbortController>();
+  /** The running job: its abort, and when it has settled (a cancel waits for that, so nothing commits after it). */
+  private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  /** Submits one at a time, so two identical requests cannot both miss the active job and start two. */
+  private readonly submitting = new SerialLock();
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -77,7 +81,11 @@ export class QuantizeJobs {
    * Accepts a quantization: the source must exist, be full precision, intact (sizes) and the type valid for its format;
    * the disk must hold the output. An identical active job (same source version, type and destination) is joined.
    */
-  async submit(request: QuantizeRequest, context: ActionContext): Promise<QuantizeStarted> {
+  submit(request: QuantizeRequest, context: ActionContext): Promise<QuantizeStarted> {
+    return this.submitting.run(() => this.submitNow(request, context));
+  }
+
+  private async submitNow(request: QuantizeRequest, context: ActionContext): Promise<QuantizeStarted> {
     const served = await this.o.catalog.resolve(request.model);
     // A bare name that serves a quantized version means its full-precision origin; an explicit version is taken as it is.
     const resolved = parseModelRef(request.model).ref === undefined ? await fullPrecisionOrigin(this.o.catalog, served) : served;
@@ -162,36 +170,50 @@ export class QuantizeJobs {
 
   /** Settles with the job once it has finished (completed, failed or cancelled). */
   async waitFor(id: string): Promise<JobInfoWithoutRate> {
+    let listener: ((message: JobMessage) => void) | undefined;
     const finished = new Promise<JobInfoWithoutRate>((resolve) => {
-      const listener = (message: JobMessage) => {
+      listener = (message: JobMessage) => {
         if (message.job_id !== id || message.type === 'download_progress') return;
-        this.o.jobs.off('message', listener);
         resolve(message.job);
       };
       this.o.jobs.on('message', listener);
     });
-    const job = await this.o.store.get(id);
-    if (!ACTIVE_STATUSES.includes(job.status)) return toJobInfo(job);
-    return finished;
+    try {
+      // Listening first, then reading the state, so no message falls between the two.
+      const job = await this.o.store.get(id);
+      return ACTIVE_STATUSES.includes(job.status) ? await finished : toJobInfo(job);
+    } finally {
+      if (listener) this.o.jobs.off('message', listener);
+    }
   }
 
-  /** Cancels a queued or running quantization; the partial output is deleted, the source is untouched. */
+  /**
+   * Cancels a queued or running quantization and resolves once it has settled: the partial output is deleted, the source is
+   * untouched, and no version is committed after this returns.
+   */
   async cancel(id: string): Promise<void> {
     const running = this.running.get(id);
     if (running) {
-      running.abort();
+      running.controller.abort();
+      await running.done;
       return;
     }
-    const job = await this.o.store.get(id);
-    if (!ACTIVE_STATUSES.includes(job.status)) return;
-    await this.o.store.update(id, { status: 'cancelled', finished: true });
-    this.emit('download_cancelled', await this.o.store.get(id));
+    // Only a job still queued is cancelled here; one that started meanwhile is now in `running`.
+    if (await this.o.store.transition(id, 'queued', { status: 'cancelled', finished: true })) {
+      this.emit('download_cancelled', await this.o.store.get(id));
+      return;
+    }
+    const started = this.running.get(id);
+    if (started) {
+      started.controller.abort();
+      await started.done;
+    }
   }
 
   /** Stops the running quantization for shutdown: it goes back to the queue and starts again at the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const controller of this.running.values()) controller.abort('shutdown');
+    for (const { controller } of this.running.values()) controller.abort('shutdown');
     await this.queue.catch(() => undefined);
   }
 
@@ -204,14 +226,25 @@ export class QuantizeJobs {
 
   private async run(id: string): Promise<void> {
     if (this.stopped) return;
+    const controller = new AbortController();
+    let settled = () => {};
+    this.running.set(id, { controller, done: new Promise<void>((resolve) => (settled = resolve)) });
+    try {
+      // Claimed in one statement: a cancel that got there first leaves the job cancelled, never running.
+      if (!(await this.o.store.transition(id, 'queued', { status: 'running', started: true }))) return;
+      await this.runClaimed(id, controller);
+    } finally {
+      this.running.delete(id);
+      settled();
+    }
+  }
+
+  private async runClaimed(id: string, controller: AbortController): Promise<void> {
     const { store } = this.o;
     const job = await store.get(id);
-    if (job.status !== 'queued' || !job.request.quantize) return;
-    const controller = new AbortController();
-    this.running.set(id, controller);
+    if (!job.request.quantize) return;
     let output: QuantizedOutput | null = null;
     try {
-      await store.update(id, { status: 'running', started: true });
       const source = await this.o.catalog.resolve(job.request.quantize.source ?? '');
       if (source.version.id !== job.request.quantize.source_version_id) {
         throw new HangarError('version_not_found', `${job.request.quantize.source} was deleted and re-created; quantize it again`, {
@@ -223,7 +256,7 @@ export class QuantizeJobs {
       const file = plan.files[0];
       this.emit('download_progress', { ...job, status: 'running', plan });
       // Integrity first: every file hashed against its manifest, so a damaged source never becomes a new version.
-      const report = await validateVersion({ db: this.o.db, store: this.o.blobs }, source);
+      const report = await untilAborted(validateVersion({ db: this.o.db, store: this.o.blobs }, source), controller.signal);
       if (!report.valid) {
         throw new Conflict(
           `${refOf(source)} failed validation (${report.problems.slice(0, 3).join('; ')}); repair it first`,
@@ -268,6 +301,7 @@ export class QuantizeJobs {
         input,
         source,
         ollama: job.request.quantize.ollama,
+        signal: controller.signal,
         context: { actor: job.row.created_by },
       });
       output = null;
@@ -287,7 +321,6 @@ export class QuantizeJobs {
     } catch (error) {
       await this.settle(id, controller.signal, error);
     } finally {
-      this.running.delete(id);
       if (output) await discardOutput(output.tempFile);
     }
   }
@@ -325,6 +358,16 @@ export class QuantizeJobs {
       });
     }
   }
+}
+
+/** `work`, or a rejection with the abort reason as soon as `signal` aborts (the work itself runs on to its end). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** The sha256 of the file a quantization reads (the version's entry). */

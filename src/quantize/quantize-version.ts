@@ -120,13 +120,17 @@ export interface CommitQuantizedOptions {
   ollama?: Record<string, unknown>;
   /** Runs under the store lock before the shared files are checked (a download adopts them here). */
   beforeCommit?: () => Promise<void>;
+  /** A cancel that arrives before the store lock is taken stops the commit: nothing is adopted or recorded. */
+  signal?: AbortSignal;
   context: ActionContext;
 }
 
 /** Moves the engine's output into the store and records the new version: quantization, tensor mix and lineage. */
 export async function commitQuantized(o: CommitQuantizedOptions): Promise<VersionInfo> {
   const sha256 = await sha256File(o.output.tempFile);
+  o.signal?.throwIfAborted();
   return o.catalog.runLocked(async () => {
+    o.signal?.throwIfAborted();
     await o.beforeCommit?.();
     for (const file of o.output.shared) {
       if (!(await o.store.hasBlob(file.sha256))) {

@@ -62,8 +62,13 @@ test('GGUF quantization end to end: estimate per type, Q8_0 and Q4_K_M versions 
   assert.ok(!options.has('F16'), 'the F16 model is not offered F16');
   assert.ok((options.get('Q4_0')?.weights_bytes ?? 0) < (options.get('Q8_0')?.weights_bytes ?? 0));
 
-  const first = await quantize(server, 'demo-llama', { type: 'q8_0' });
+  // Two identical requests at the same moment still make one job.
+  const [first, twin] = await Promise.all([
+    quantize(server, 'demo-llama', { type: 'q8_0' }),
+    quantize(server, 'demo-llama', { type: 'Q8_0' }),
+  ]);
   assert.equal(first.status, 202, first.text);
+  assert.equal(twin.body.job_id, first.body.job_id, 'concurrent identical requests join one job');
   assert.equal(first.body.job.kind, 'quantize');
   assert.deepEqual(first.body.job.quantize, { type: 'Q8_0', source: 'demo-llama:1' });
   const again = await quantize(server, 'demo-llama', { type: 'Q8_0' });

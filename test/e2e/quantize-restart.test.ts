@@ -47,4 +47,14 @@ test('a server stopped mid-quantization requeues the job, and the next start fin
     model.body.versions.map((v) => v.quantization),
     ['Q4_K_M', 'F32'],
   );
+
+  // A cancel of a running quantization answers once it has stopped: cancelled, nothing stored, no partial output.
+  const running = await second.request<{ job_id: string }>('POST', '/api/v1/models/restart/quantize', { type: 'Q5_K_M', version: 1 });
+  await waitForJob(second, running.body.job_id, ['running']);
+  const cancelled = await second.request<{ status: string }>('DELETE', `/api/v1/jobs/${running.body.job_id}`);
+  assert.equal(cancelled.status, 200, cancelled.text);
+  assert.equal(cancelled.body.status, 'cancelled');
+  assert.deepEqual(fs.readdirSync(path.join(home, 'store', 'tmp')), []);
+  const after = await second.request<{ versions: unknown[] }>('GET', '/api/v1/models/restart');
+  assert.equal(after.body.versions.length, 2);
 });
