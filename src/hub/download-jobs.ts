@@ -7,6 +7,7 @@ import type { ActionContext } from '../registry/audit.ts';
 import type { EventSink, DownloadEventType } from '../events/event-types.ts';
 import { parseModelRef } from '../registry/model-name.ts';
 import { Conflict, HangarError } from '../errors.ts';
+import { KeyedLock } from '../store/serial-lock.ts';
 import type { HubClient } from './hub-client.ts';
 import { downloadJobKey, downloadRequestOf, planDownload, type QuantizeTypeFor } from './download-plan.ts';
 import { DownloadManager, DownloadStopped } from './download-manager.ts';
@@ -76,6 +77,7 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
   readonly manager: DownloadManager;
   private readonly running = new Map<string, Running>();
   private readonly external = new Map<string, ExternalJobRunner>();
+  private readonly submitting = new KeyedLock();
   private stopped = false;
   private pumping: Promise<void> = Promise.resolve();
 
@@ -106,6 +108,15 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
   async submit(input: DownloadRequest, context: ActionContext): Promise<{ job: JobInfoWithoutRate; deduplicated: boolean }> {
     const request = downloadRequestOf(input);
     const key = downloadJobKey(request);
+    // Identical requests one at a time: the hub round trip below lies between looking for the job and inserting it.
+    return this.submitting.run(key, () => this.submitKeyed(request, key, context));
+  }
+
+  private async submitKeyed(
+    request: JobRequest,
+    key: string,
+    context: ActionContext,
+  ): Promise<{ job: JobInfoWithoutRate; deduplicated: boolean }> {
     const existing = await this.options.store.findActive(key);
     if (existing) {
       if (existing.status === 'paused') await this.resume(existing.id);

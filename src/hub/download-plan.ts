@@ -1,5 +1,5 @@
 // Planning a hub download before it is queued: the request with its defaults, its deduplication key, and the files to fetch.
-import type { BlobStore } from '../store/blob-store.ts';
+import { assertSafeRelativePath, type BlobStore } from '../store/blob-store.ts';
 import { parseModelRef } from '../registry/model-name.ts';
 import { assertRepoId, type HubClient } from './hub-client.ts';
 import { chooseVariant, listVariants, requiredFiles } from './variants.ts';
@@ -82,6 +82,8 @@ export async function planDownload(
   )) {
     const file = byPath.get(filePath);
     if (!file) continue;
+    // A hub's listing names where files go: none may leave the version's folder.
+    assertSafeRelativePath(file.path);
     const present = !request.force_redownload && file.sha256 !== null && (await blobs.hasBlob(file.sha256));
     files.push({
       path: file.path,

@@ -305,6 +305,16 @@ test('cancel deletes partial files; pause keeps them and resume continues; ident
   assert.equal(resumed.status, 'completed', JSON.stringify(resumed.error));
   assert.ok(hub.bytesServed(BIG_REPO, BIG_FILE) - servedBefore < size - 400_000, 'the resumed job fetched only the rest');
 
+  // The same request twice at the same moment: one job, the second joins it.
+  const [one, two] = await Promise.all(
+    [0, 1].map(() =>
+      server.request<{ job_id: string; deduplicated: boolean }>('POST', '/api/v1/models/download', { repo_id: BIG_REPO, name: 'twins' }),
+    ),
+  );
+  assert.equal(one.body.job_id, two.body.job_id);
+  assert.deepEqual([one.body.deduplicated, two.body.deduplicated].sort(), [false, true]);
+  assert.equal((await waitForJob(server, one.body.job_id, ['completed', 'failed'])).status, 'completed');
+
   // Two models from the same file at the same time: one download.
   hub.setBytesPerSecond(2_000_000);
   const servedShared = hub.bytesServed(BIG_REPO, BIG_FILE);
