@@ -9,7 +9,8 @@ import { parseModelRef } from '../registry/model-name.ts';
 import { Conflict, HangarError } from '../errors.ts';
 import { KeyedLock } from '../store/serial-lock.ts';
 import type { HubClient } from './hub-client.ts';
-import { downloadJobKey, downloadRequestOf, planDownload, type QuantizeTypeFor } from './download-plan.ts';
+import { downloadJobKey, downloadRequestOf, planDownload } from './download-plan.ts';
+import { quantizeDownloadedFiles, type DownloadQuantizer } from './download-quantize-step.ts';
 import { DownloadManager, DownloadStopped } from './download-manager.ts';
 import type { DownloadTuning } from './file-download.ts';
 import {
@@ -23,7 +24,6 @@ import {
   type StoredJob,
 } from './job-store.ts';
 import type { DownloadRequest, JobInfoWithoutRate, JobMessage } from '../schemas/hub.ts';
-import type { VersionInfo } from '../schemas/models.ts';
 import { importDownloadedVersion, adoptFiles, type FinishedFile } from './hub-import.ts';
 import { ProgressTracker } from './progress.ts';
 
@@ -38,17 +38,8 @@ export interface DownloadJobsOptions {
   bus?: EventSink;
   logger: Logger;
   /** Downloads with `quantize` (src/quantize/quantize-download.ts): the type check at submit, and the quantize step that records the quantized version instead. */
-  quantizer?: { typeFor: QuantizeTypeFor; run: QuantizeDownload };
+  quantizer?: DownloadQuantizer;
 }
-
-export type QuantizeDownload = (
-  request: JobRequest,
-  plan: JobPlan,
-  files: FinishedFile[],
-  endpoint: string,
-  context: ActionContext,
-  work: { signal: AbortSignal; onProgress: (fraction: number) => void },
-) => Promise<VersionInfo>;
 
 /** A job kind another module runs (quantize jobs): the job API's cancel goes to it. */
 export interface ExternalJobRunner {
@@ -229,8 +220,7 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
 
   /** Cancels the active jobs that would create versions of `name` or read its files (its deletion frees their partial files). */
   async cancelForModel(name: string): Promise<number> {
-    const active = [];
-    for (const status of ACTIVE_STATUSES) active.push(...(await this.options.store.list({ status, limit: 1000 })));
+    const active = await this.options.store.listActive();
     // Its downloads, and the quantizations into it or from it (their source files are about to go).
     const modelOf = (ref: string | undefined) => (ref ? parseModelRef(ref).name : null);
     const targets = active.filter(
@@ -349,7 +339,13 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
       return { version_id: job.request.version_id, repaired: ordered.map((f) => f.path) };
     }
     const version = job.request.quantize
-      ? await this.quantizeFinished(job, plan, ordered, signal)
+      ? await quantizeDownloadedFiles(
+          { quantizer: this.options.quantizer, store: this.options.store, manager: this.manager, endpoint: this.options.hub().endpoint },
+          job,
+          ordered,
+          signal,
+          () => this.emitMessage('download_progress', { ...job, status: 'running', plan }),
+        )
       : await importDownloadedVersion(
           this.options.catalog,
           this.options.blobs,
@@ -367,37 +363,6 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
       quantization: version.quantization,
       size_bytes: version.size_bytes,
     };
-  }
-
-  /** The quantize phase of a download with `quantize`: the entry file shows `quantizing` while the engine runs. */
-  private async quantizeFinished(job: StoredJob, plan: JobPlan, files: FinishedFile[], signal: AbortSignal): Promise<VersionInfo> {
-    if (!this.options.quantizer) throw new HangarError('service_unavailable', 'This server cannot quantize downloads');
-    const entry = plan.files.find((f) => f.path === plan.entry);
-    if (entry) entry.status = 'quantizing';
-    this.emitMessage('download_progress', { ...job, status: 'running', plan });
-    const version = await this.options.quantizer.run(
-      job.request,
-      plan,
-      files,
-      this.options.hub().endpoint,
-      { actor: job.row.created_by },
-      {
-        signal,
-        onProgress: () => undefined,
-      },
-    );
-    // The full-precision files the quantized version does not use are not kept, unless another active job needs them.
-    const kept = new Set(version.manifest.files.map((f) => f.path));
-    const others = new Set<string>();
-    for (const status of ACTIVE_STATUSES) {
-      for (const other of await this.options.store.list({ status, limit: 1000 })) {
-        if (other.id !== job.id) for (const f of other.plan.files) if (f.sha256) others.add(f.sha256);
-      }
-    }
-    for (const file of plan.files) {
-      if (!kept.has(file.path) && !(file.sha256 && others.has(file.sha256))) await this.manager.discard({ url: '', ...file });
-    }
-    return version;
   }
 
   private async settle(job: StoredJob, plan: JobPlan, error: unknown): Promise<void> {

@@ -185,6 +185,13 @@ export class JobStore {
     return rows.map(fromRow);
   }
 
+  /** Every job still queued, running or paused (the most of each status). */
+  async listActive(limit = 1000): Promise<StoredJob[]> {
+    const active: StoredJob[] = [];
+    for (const status of ACTIVE_STATUSES) active.push(...(await this.list({ status, limit })));
+    return active;
+  }
+
   async nextQueued(exclude: Set<string>): Promise<StoredJob | null> {
     const rows = await this.db
       .selectFrom('jobs')
