@@ -34,6 +34,7 @@ async function fill(database: OpenedDatabase): Promise<void> {
       .values({
         id: modelId,
         name: `team-${m % 10}/model-${m}`,
+        tenant: 'default',
         description: null,
         tags: JSON.stringify(m % 3 ? [] : ['nlp']),
         created_at: now,

@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   invalid_json: kind('invalid_input', 'The body is not valid JSON.'),
   invalid_model_name: kind('invalid_input', 'A model name or ref breaks the naming rules.'),
   invalid_alias: kind('invalid_input', 'An alias name breaks the naming rules.'),
+  invalid_tenant_name: kind('invalid_input', 'A tenant name breaks the naming rules (lower-case letters, digits, "-"; at most 30).'),
   invalid_keep_alive: kind('invalid_input', 'keep_alive is not a duration.'),
   invalid_context_size: kind('invalid_input', 'The context size is not usable for this model.'),
   invalid_page_token: kind('invalid_input', 'The page token was not issued by this server.'),
@@ -66,6 +67,7 @@ export const ERROR_CODES = {
   version_not_found: kind('not_found', 'No such version or alias of the model.'),
   no_production_version: kind('not_found', 'The model has no production version.'),
   key_not_found: kind('not_found', 'No such API key.'),
+  tenant_not_found: kind('not_found', 'No such tenant.'),
   webhook_not_found: kind('not_found', 'No such webhook.'),
   job_not_found: kind('not_found', 'No such job.'),
   hub_repo_not_found: kind('not_found', 'The hub has no such repo (or it is private).'),
@@ -91,6 +93,9 @@ export const ERROR_CODES = {
   integrity_failed: kind('conflict', 'The version failed validation; repair or re-import it.'),
   not_repairable: kind('conflict', 'The version has no hub source to repair from.'),
   key_exists: kind('conflict', 'An API key of that name exists.'),
+  tenant_exists: kind('conflict', 'A tenant of that name exists.'),
+  tenant_not_empty: kind('conflict', 'The tenant still owns models, active keys or webhooks; remove them first.'),
+  quota_exceeded: kind('conflict', 'The change would take the tenant past a quota; details name it, its limit and the current use.'),
   job_finished: kind('conflict', 'The job has already finished.'),
   job_not_pausable: kind('conflict', 'The job cannot be paused (a quantization): cancel it instead.'),
   already_quantized: kind('conflict', 'The source is already quantized; quantize from a full-precision (F32/F16/BF16, fp32) version.'),
@@ -103,6 +108,10 @@ export const ERROR_CODES = {
   ),
   // rate limits
   rate_limited: kind('rate_limited', 'Too many requests; retry after the time given.'),
+  auth_rate_limited: kind(
+    'rate_limited',
+    'Too many failed authentications from this client address; every request needing a key is refused until Retry-After.',
+  ),
   // internal failures (details stay in the log)
   internal_error: kind('internal', 'An unexpected failure; the log has the details for the request id.'),
   runtime_error: kind('internal', 'The runtime failed while serving the request.'),

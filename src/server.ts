@@ -18,6 +18,8 @@ import { createApplication } from './app/application.ts';
 import { MeasurementStore } from './runtime/measurements.ts';
 import { InferenceRecorder } from './monitor/inference-recorder.ts';
 import { NvidiaSmi } from './monitor/nvidia-smi.ts';
+import { TenantService } from './auth/tenant-service.ts';
+import { loadedUsageOf } from './tenants/loaded-usage.ts';
 import { ApiKeyService } from './auth/api-keys.ts';
 import { ModelMetrics } from './monitor/model-metrics.ts';
 import { createPrometheusRegistry } from './monitor/prometheus.ts';
@@ -33,6 +35,9 @@ import { quantizeDownloaded, quantizeTypeForVariant } from './quantize/quantize-
 import { DownloadJobs } from './hub/download-jobs.ts';
 import { JobStore } from './hub/job-store.ts';
 import { HubRepairer } from './hub/repairer.ts';
+import { loadSecretBox } from './security/secret-key.ts';
+import { loadTlsMaterial } from './http/tls.ts';
+import { authFailureWindows } from './http/plugins/auth-failures.ts';
 
 export interface StartOptions extends LoadConfigOptions {
   /** An already loaded configuration (tests); otherwise it is loaded from env/.env/file. */
@@ -44,7 +49,7 @@ export interface StartOptions extends LoadConfigOptions {
 export interface RunningServer {
   app: FastifyInstance;
   ctx: HangarContext;
-  /** Base URL, e.g. http://127.0.0.1:8001 */
+  /** Base URL, e.g. http://127.0.0.1:8001 (https:// with HANGAR_TLS_CERT/HANGAR_TLS_KEY). */
   url: string;
   /** Base URL of the Ollama-only listener (HANGAR_OLLAMA_PORT), or null when it is off. */
   ollamaUrl: string | null;
@@ -70,10 +75,20 @@ function unsafeSettings(config: HangarConfig): string[] {
 
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const loaded = options.loaded ?? loadConfig(options);
-  const settings = new Settings(loaded);
+  fs.mkdirSync(loaded.config.hangar_home, { recursive: true });
+  // The one key for secrets at rest (webhook secrets, the hub token in the config file); bad keys and files stop start-up here.
+  const { box: secrets, createdFile: createdKeyFile } = loadSecretBox({ fromEnv: loaded.secretKey, home: loaded.config.hangar_home });
+  const settings = new Settings(loaded, secrets);
   const config = settings.current;
   const logger = options.logger ?? pino({ level: config.log_level, base: { service: 'hangar' } });
-  fs.mkdirSync(config.hangar_home, { recursive: true });
+  if (createdKeyFile) {
+    logger.info(
+      { file: createdKeyFile },
+      'created the key that encrypts secrets at rest: back it up with the database, without it they cannot be read',
+    );
+  }
+  // Read before anything opens: a missing or bad certificate stops start-up with its file named.
+  const tls = loadTlsMaterial(config);
 
   const database = openDatabase({ databaseUrl: config.database_url, dataDir: config.hangar_home });
   try {
@@ -92,6 +107,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
   const recorder = new InferenceRecorder();
   const gpus = new NvidiaSmi(config.hangar_nvidia_smi);
+  // The runtime asks the tenants for quotas when it admits a load; the tenants ask the runtime what is loaded.
+  const tenants: TenantService = new TenantService(database.db, (tenant) => loadedUsageOf(runtime.snapshots(), tenant));
   const runtime = new ModelRuntime({
     catalog,
     settings,
@@ -99,10 +116,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     gpus,
     logger,
     integrity: new VersionIntegrity({ db: database.db, store }),
+    tenantQuotas: (tenant) => tenants.quotasOf(tenant),
   });
   const metricsEnabled = () => settings.current.model_metrics_enabled;
   const detachRuntimeEvents = bridgeRuntimeEvents(runtime, bus);
-  const webhooks = new WebhookService({ db: database.db, bus, logger });
+  const webhooks = new WebhookService({ db: database.db, bus, logger, secrets });
+  const encryptedSecrets = await webhooks.encryptStoredSecrets();
+  if (encryptedSecrets) logger.info({ webhooks: encryptedSecrets }, 'encrypted webhook secrets stored in clear text');
   const hub = () => new HubClient({ endpoint: settings.current.hf_endpoint, token: settings.current.hf_token });
   const jobs = new DownloadJobs({
     store: new JobStore(database.db),
@@ -165,6 +185,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     recorder,
     logger,
     keys: new ApiKeyService(database.db, config.hangar_admin_key || undefined),
+    tenants,
     metrics: new ModelMetrics(recorder, metricsEnabled),
     prometheus: createPrometheusRegistry({ recorder, runtime, gpus, enabled: metricsEnabled }),
     gpus,
@@ -194,7 +215,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   settings.on('change', (next) => {
     logger.level = next.log_level;
   });
-  const app = await buildApp(ctx);
+  // One set of failed-authentication counters for both listeners: a second port is no second budget.
+  const listenerOptions = { tls, authFailures: authFailureWindows(settings) };
+  const app = await buildApp(ctx, undefined, listenerOptions);
   webhooks.start();
   await jobs.start();
   await quantizeJobs.start();
@@ -207,15 +230,16 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const address = await app.listen({ port: config.model_management_port, host: config.hangar_host });
   const port = (app.server.address() as { port: number }).port;
   const host = config.hangar_host.includes(':') ? `[${config.hangar_host}]` : config.hangar_host;
-  const url = `http://${host}:${port}`;
-  logger.info({ address, dialect: database.dialect, home: config.hangar_home }, 'Hangar is listening');
+  const scheme = tls ? 'https' : 'http';
+  const url = `${scheme}://${host}:${port}`;
+  logger.info({ address, tls: tls !== null, dialect: database.dialect, home: config.hangar_home }, 'Hangar is listening');
   // Tools that hard-code Ollama's port reach the Ollama surface alone there; the same application serves both.
-  const ollamaApp = config.hangar_ollama_port > 0 ? await buildApp(ctx, ['ollama']) : null;
+  const ollamaApp = config.hangar_ollama_port > 0 ? await buildApp(ctx, ['ollama'], listenerOptions) : null;
   if (ollamaApp) {
     const ollamaAddress = await ollamaApp.listen({ port: config.hangar_ollama_port, host: config.hangar_host });
     logger.info({ address: ollamaAddress }, 'Ollama-compatible API is listening');
   }
-  const ollamaUrl = ollamaApp ? `http://${host}:${(ollamaApp.server.address() as { port: number }).port}` : null;
+  const ollamaUrl = ollamaApp ? `${scheme}://${host}:${(ollamaApp.server.address() as { port: number }).port}` : null;
 
   const ready = (async () => {
     try {

@@ -56,7 +56,7 @@ export interface HangarApplication {
 
 export function createApplication(parts: ApplicationParts): HangarApplication {
   const ollama = new OllamaModels(parts);
-  const models = new ModelLifecycle(parts.catalog, parts.runtime, parts.jobs, ollama);
+  const models = new ModelLifecycle(parts.catalog, parts.runtime, parts.jobs, ollama, () => parts.config().hangar_tenant_import_roots);
   const library = ollamaLibraryPull(ollama);
   const runtime = new RuntimeControl({ db: parts.db, runtime: parts.runtime, catalog: parts.catalog, logger: parts.logger });
   return {

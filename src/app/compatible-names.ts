@@ -11,8 +11,8 @@ export const DEFAULT_TAG = 'latest';
  * even where Hangar's own API reads `:latest` as the newest); `name:staging`, `name:3` stay aliases and versions.
  */
 export function toHangarRef(compatibleName: string): string {
-  const trimmed = compatibleName.trim();
-  return trimmed.endsWith(`:${DEFAULT_TAG}`) ? trimmed.slice(0, -DEFAULT_TAG.length - 1) : trimmed;
+  // Not trimmed: " tiny" is not a name, and reading it as "tiny" would let look-alike names reach a model (the parser refuses it).
+  return compatibleName.endsWith(`:${DEFAULT_TAG}`) ? compatibleName.slice(0, -DEFAULT_TAG.length - 1) : compatibleName;
 }
 
 /** The name a compatible surface shows for a Hangar ref: a bare model name gains `:latest`. */
@@ -33,12 +33,15 @@ export interface CompatibleModel {
 
 const PAGE = 1000;
 
-/** Every model with a version, as `name:latest` plus once per alias (an alias named `latest` is the same name). */
-export async function listCompatibleModels(catalog: ModelCatalog): Promise<CompatibleModel[]> {
+/**
+ * Every model with a version, as `name:latest` plus once per alias (an alias named `latest` is the same name); with
+ * `tenant`, only that tenant's models (names stay qualified: the reply drops the caller's own prefix).
+ */
+export async function listCompatibleModels(catalog: ModelCatalog, tenant?: string): Promise<CompatibleModel[]> {
   const listed: CompatibleModel[] = [];
   let pageToken: string | undefined;
   do {
-    const page = await catalog.listModels({ limit: PAGE, page_token: pageToken });
+    const page = await catalog.listModels({ limit: PAGE, page_token: pageToken }, tenant);
     for (const summary of page.models) {
       const served = summary.production_version ?? summary.latest_version;
       if (served === null) continue;

@@ -6,7 +6,7 @@ import type { RegistryService } from '../registry/registry-service.ts';
 import type { ActionContext } from '../registry/audit.ts';
 import { isVersionNumber, parseModelRef, PRODUCTION_ALIAS, type ModelRef } from '../registry/model-name.ts';
 import { toVersionInfo } from '../registry/model-rows.ts';
-import { assertSafeRelativePath, type BlobStore } from '../store/blob-store.ts';
+import { assertClientFilePath, type BlobStore } from '../store/blob-store.ts';
 import { detectArtifact, type ArtifactMetadata, type DetectedArtifact } from '../store/detect-format.ts';
 import { HangarError, InvalidInput, NotFound } from '../errors.ts';
 import type { VersionInfo, VersionManifest } from '../schemas/models.ts';
@@ -123,7 +123,7 @@ export class ModelCopies {
   ): Promise<CreateResult> {
     const target = destinationRef(name);
     const wanted = Object.entries(files).map(([path, digest]) => {
-      assertSafeRelativePath(path);
+      assertClientFilePath(path);
       const match = SHA256_DIGEST.exec(digest);
       if (!match?.[1]) throw new InvalidInput(`files["${path}"] is not a sha256:<64 hex> digest`, { path, digest });
       return { path, sha256: match[1] };

@@ -7,6 +7,8 @@ import type { ModelRuntime } from '../runtime/model-runtime.ts';
 import type { DownloadRequest } from '../schemas/hub.ts';
 import type { DeleteResult, VersionInfo } from '../schemas/models.ts';
 import { ServiceUnavailable } from '../errors.ts';
+import { qualifiedName } from '../tenants/tenant-names.ts';
+import { assertTenantMayImport } from '../tenants/import-roots.ts';
 import type { OllamaModels } from './ollama-models.ts';
 
 export class ModelLifecycle {
@@ -15,10 +17,16 @@ export class ModelLifecycle {
     private readonly runtime: ModelRuntime,
     private readonly jobs: DownloadJobs,
     private readonly ollama?: OllamaModels,
+    /** HANGAR_TENANT_IMPORT_ROOTS, read on each import (it may change live). */
+    private readonly tenantImportRoots: () => string = () => '',
   ) {}
 
-  /** Imports a local folder or file as the next version of `name` (audited with the catalog change). */
-  importVersion(options: ImportOptions, context: ActionContext): Promise<VersionInfo> {
+  /**
+   * Imports a local folder or file as the next version of `name` (audited with the catalog change). Server paths are
+   * the operator's: a tenant's caller imports only from the folders HANGAR_TENANT_IMPORT_ROOTS names for it.
+   */
+  async importVersion(options: ImportOptions, context: ActionContext): Promise<VersionInfo> {
+    if (context.tenant) await assertTenantMayImport(options.path, context.tenant, this.tenantImportRoots());
     return this.catalog.importVersion(options, context);
   }
 
@@ -32,7 +40,10 @@ export class ModelLifecycle {
       const { job, deduplicated } = await this.ollama.pullFromOllama(request.repo_id, context);
       return { job, deduplicated };
     }
-    return this.jobs.submit(request, context);
+    // The name defaults to the repo id, in the caller's tenant (a name it sent was qualified on the way in).
+    const named =
+      request.name === undefined && context.tenant ? { ...request, name: qualifiedName(context.tenant, request.repo_id) } : request;
+    return this.jobs.submit(named, context);
   }
 
   /**

@@ -7,6 +7,7 @@ import type { Database } from '../db/schema.ts';
 import type { EventSink } from '../events/event-types.ts';
 import type { DownloadJobs } from '../hub/download-jobs.ts';
 import { JobStore } from '../hub/job-store.ts';
+import { HangarError } from '../errors.ts';
 import type { ActionContext } from '../registry/audit.ts';
 import type { ModelCatalog } from '../registry/catalog.ts';
 import { parseModelRef } from '../registry/model-name.ts';
@@ -16,6 +17,7 @@ import { ollamaClient, QUICK_CALL_TIMEOUT_MS, upstreamError } from '../runtime/o
 import { splitOllamaName } from '../runtime/ollama/ollama-names.ts';
 import { OllamaPulls, type OllamaPullStarted } from '../runtime/ollama/ollama-pull.ts';
 import { OllamaSync, type SyncReport } from '../runtime/ollama/ollama-sync.ts';
+import { DEFAULT_TENANT } from '../tenants/tenant-names.ts';
 
 export interface OllamaModelsParts {
   db: Kysely<Database>;
@@ -25,6 +27,21 @@ export interface OllamaModelsParts {
   config: () => HangarConfig;
   logger: Logger;
   events?: EventSink;
+}
+
+/**
+ * The models of an Ollama server are the system's: the sync brings each server name in as a default-tenant model, and
+ * the server knows no tenants (a `~tenant/` name means nothing there). A tenant's pull through it would land in a
+ * tenant that cannot see it, so only system callers (and the default tenant's keys) pull library names; a tenant pulls
+ * from the hub (`hf.co/<org>/<repo>:<quant>`) into its own tenant instead.
+ */
+function assertSystemPull(name: string, context: ActionContext): void {
+  if (context.tenant === undefined || context.tenant === DEFAULT_TENANT) return;
+  throw new HangarError(
+    'forbidden',
+    `Pulling "${name.slice(0, 160)}" through the Ollama server is system-wide (its models belong to the default tenant); tenant "${context.tenant}" can pull hf.co/<org>/<repo>:<quant> from the hub instead`,
+    { required: 'system key', tenant: context.tenant },
+  );
 }
 
 export class OllamaModels {
@@ -80,6 +97,7 @@ export class OllamaModels {
    * hears the server's own progress lines; `done` settles with the finished job (its result names the Hangar version).
    */
   pullFromOllama(name: string, context: ActionContext, onProgress?: (line: ProgressResponse) => void): Promise<OllamaPullStarted> {
+    assertSystemPull(name, context);
     return this.pulls.pull(name, context, onProgress);
   }
 

@@ -50,6 +50,8 @@ export class RuntimeControl {
       return { done: true, status };
     }
     await this.o.catalog.resolve(name);
+    // A load its tenant's quotas refuse now answers 409 here rather than 202 and a failure nobody sees.
+    if (op === 'load') await this.o.runtime.assertLoadAdmissible(name, options);
     this.run(op, name, options).then(
       (status) => this.audit(context, op, name, status),
       (error: unknown) => this.o.logger.warn({ err: error, model: name }, `background ${op} failed`),

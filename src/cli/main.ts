@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { CliError, HangarStreamClient, modelPath } from './http-client.ts';
 import * as runtimeCommands from './runtime-commands.ts';
 import { keys as keyCommands } from './key-commands.ts';
+import { tenants as tenantCommands } from './tenant-commands.ts';
 import * as monitorCommands from './monitor-commands.ts';
 import * as registryCommands from './registry-commands.ts';
 import * as integrityCommands from './integrity-commands.ts';
@@ -42,11 +43,17 @@ Commands:
   compare NAME V1 V2... Versions side by side [--metric accuracy]
   top [--once]          Live view of loaded models: memory, in-flight, p95 latency, throughput
   gpu                   GPUs: memory, utilisation, temperature, power, processes
-  keys create NAME --role viewer|operator|admin [--expires ISO-TIME]
-  keys ls               List API keys
+  keys create NAME --role viewer|operator|admin [--tenant TENANT] [--expires ISO-TIME]
+  keys ls               List API keys (a tenant admin: its tenant's)
   keys revoke ID|NAME   Revoke an API key
+  keys rotate ID|NAME   New secret for a key; the old one works for --grace SECONDS more (default 86400)
                         (keys …: through the API with an admin HANGAR_API_KEY, or --local on this
                         machine's data directory, which is how the first admin key is made)
+  tenants ls            Tenants with their use and quotas (system admin key)
+  tenants create NAME   New tenant [--description TEXT] [--quota models=5 --quota ram_mb=4096 …]
+  tenants show NAME     Quotas and current use
+  tenants set NAME      Change [--description TEXT] [--quota NAME=LIMIT|NAME=none …]
+  tenants rm NAME       Delete an empty tenant
 
 Options:
   --json                Print the server's JSON instead of a table
@@ -171,6 +178,10 @@ function parseCommandLine(argv: string[]) {
       'api-key': { type: 'string' },
       role: { type: 'string' },
       expires: { type: 'string' },
+      tenant: { type: 'string' },
+      grace: { type: 'string' },
+      description: { type: 'string' },
+      quota: { type: 'string', multiple: true },
       local: { type: 'boolean', default: false },
       once: { type: 'boolean', default: false },
       reason: { type: 'string' },
@@ -318,7 +329,15 @@ export async function main(argv: string[], print: (text: string) => void = (t) =
         await monitorCommands.gpu(context);
         return 0;
       case 'keys':
-        await keyCommands(context, args, { role: parsed.values.role, expires: parsed.values.expires });
+        await keyCommands(context, args, {
+          role: parsed.values.role,
+          expires: parsed.values.expires,
+          tenant: parsed.values.tenant,
+          grace: parsed.values.grace,
+        });
+        return 0;
+      case 'tenants':
+        await tenantCommands(context, args, { description: parsed.values.description, quota: parsed.values.quota });
         return 0;
       default:
         throw new CliError(`unknown command "${command}"\n${USAGE}`, 2);

@@ -6,8 +6,9 @@ import YAML from 'yaml';
 import dotenv from 'dotenv';
 import { Value } from 'typebox/value';
 import type { TSchema } from 'typebox';
-import { ConfigSchema, type ConfigSource, type HangarConfig } from './schema.ts';
+import { CROSS_CHECKS, ConfigSchema, VALUE_CHECKS, type ConfigSource, type HangarConfig } from './schema.ts';
 import { ConfigError } from '../errors.ts';
+import { SECRET_KEY_VARIABLE } from '../security/secret-key.ts';
 
 export interface LoadConfigOptions {
   /** Environment to read; defaults to `process.env`. */
@@ -24,6 +25,11 @@ export interface LoadedConfig {
   configFile: string;
   /** The raw layers above the defaults, so a live change can be merged with the same precedence. */
   layers: ConfigLayers;
+  /**
+   * HANGAR_SECRET_KEY from the environment or .env, and where it was found. Not a setting: it can never be
+   * written to the config file (beside what it encrypts), changed through the API or shown.
+   */
+  secretKey?: { value: string; origin: string };
 }
 
 export interface ConfigLayers {
@@ -163,7 +169,15 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   const layers: ConfigLayers = { file: fileValues, dotenv: pick(dotenvValues), env: pick(env) };
   const { merged, sources, origin } = mergeLayers(layers, configFile);
   const config = validateConfig(merged, (p) => origin[p] ?? p);
-  return { config, sources, configFile, layers };
+  const secretKeyValue = lookup(SECRET_KEY_VARIABLE);
+  const secretKey =
+    secretKeyValue === undefined
+      ? undefined
+      : {
+          value: secretKeyValue,
+          origin: `${SECRET_KEY_VARIABLE} in ${env[SECRET_KEY_VARIABLE] !== undefined ? 'the environment' : '.env'}`,
+        };
+  return { config, sources, configFile, layers, secretKey };
 }
 
 /** defaults < file < .env < environment, leaf by leaf, remembering where each value came from. */
@@ -210,9 +224,18 @@ export function validateConfig(candidate: JsonObject, describe: (dottedPath: str
   const problems: string[] = [];
   for (const leaf of configLeaves()) {
     const value = getPath(converted, leaf.path);
+    const raw = getPath(candidate, leaf.path);
     if (!Value.Check(leaf.schema, value)) {
-      const raw = getPath(candidate, leaf.path);
       problems.push(`${describe(leaf.path)} = ${JSON.stringify(raw)}: expected ${describeAllowed(leaf.schema)}`);
+      continue;
+    }
+    const problem = VALUE_CHECKS[leaf.path]?.(value);
+    if (problem) problems.push(`${describe(leaf.path)} = ${JSON.stringify(raw)}: ${problem}`);
+  }
+  if (problems.length === 0) {
+    for (const check of CROSS_CHECKS) {
+      const problem = check(converted as unknown as HangarConfig);
+      if (problem) problems.push(problem);
     }
   }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);

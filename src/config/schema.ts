@@ -2,6 +2,7 @@
 import { Type, type Static } from 'typebox';
 import os from 'node:os';
 import path from 'node:path';
+import { trustProxyProblem } from './trust-proxy.ts';
 
 const HttpSettings = Type.Object(
   {
@@ -205,9 +206,28 @@ export const ConfigSchema = Type.Object(
       default: '',
       description: 'A bootstrap admin API key (any string); empty for none. Create named keys with it, then drop it.',
     }),
+    hangar_tenant_import_roots: Type.String({
+      default: '',
+      description:
+        "Folders on the server a tenant's key may import from (POST /api/v1/models/import, …/versions), comma-separated; {tenant} stands for the caller's tenant (e.g. /srv/drop/{tenant}). Empty: only system keys import server paths.",
+    }),
     hangar_cors_origins: Type.String({
       default: '',
       description: 'Browser origins allowed by CORS, comma-separated; empty turns CORS off, * allows any.',
+    }),
+    hangar_tls_cert: Type.String({
+      default: '',
+      description:
+        'PEM certificate file (with its chain) for HTTPS on every listener; set together with hangar_tls_key. Empty: plain HTTP.',
+    }),
+    hangar_tls_key: Type.String({
+      default: '',
+      description: 'PEM private key file of hangar_tls_cert; set together with it.',
+    }),
+    hangar_trust_proxy: Type.String({
+      default: 'false',
+      description:
+        'Reverse proxies whose X-Forwarded-For is believed, so rate limits and the audit see the client: false (none), true (every hop), a hop count, or comma-separated proxy addresses/CIDRs (loopback, linklocal, uniquelocal allowed).',
     }),
     hangar_nvidia_smi: Type.String({
       minLength: 1,
@@ -234,6 +254,13 @@ export const ConfigSchema = Type.Object(
           default: 0,
           description: 'Requests per minute per client on the inference routes; 0 means the same as api_rate_limit.',
         }),
+        auth_failures_per_minute: Type.Integer({
+          minimum: 0,
+          maximum: 1_000_000,
+          default: 20,
+          description:
+            'Requests with a key that fails authentication, per minute per client address; past it the address gets 429 auth_rate_limited (even with a valid key) until its minute ends. 0 = no limit.',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -257,10 +284,27 @@ export const RESTART_REQUIRED = new Set([
   'hangar_nvidia_smi',
   'hangar_admin_key',
   'http.body_limit_bytes',
+  'hangar_tls_cert',
+  'hangar_tls_key',
+  'hangar_trust_proxy',
 ]);
 
 /** Settings whose values must never be shown in full. */
 export const SECRET_SETTINGS = new Set(['database_url', 'hangar_admin_key', 'hf_token']);
+
+/** Checks beyond the schema's types, by dotted path: why a value is not usable, or undefined. */
+export const VALUE_CHECKS: Record<string, (value: unknown) => string | undefined> = {
+  hangar_trust_proxy: trustProxyProblem,
+};
+
+/** Checks across settings: each returns why the configuration is not usable, or undefined. */
+export const CROSS_CHECKS: Array<(config: HangarConfig) => string | undefined> = [
+  (config) => {
+    if ((config.hangar_tls_cert === '') === (config.hangar_tls_key === '')) return undefined;
+    const [missing, set] = config.hangar_tls_cert ? ['hangar_tls_key', 'hangar_tls_cert'] : ['hangar_tls_cert', 'hangar_tls_key'];
+    return `${missing} is empty but ${set} is set (${missing.toUpperCase()} / ${set.toUpperCase()}): HTTPS needs both the certificate and its private key`;
+  },
+];
 
 /** Where a configuration value came from, lowest precedence first. */
 export type ConfigSource = 'default' | 'file' | 'dotenv' | 'env' | 'api';

@@ -17,6 +17,8 @@ import {
 } from './load-config.ts';
 import { ConfigError, InvalidInput } from '../errors.ts';
 import { redactUrl } from './redact.ts';
+import { decryptFileSecrets, encryptFileSecrets } from './file-secrets.ts';
+import type { SecretBox } from '../security/secret-box.ts';
 
 export interface ConfigChange {
   key: string;
@@ -60,12 +62,18 @@ export class Settings extends EventEmitter<{ change: [HangarConfig, ConfigChange
   private layers: ConfigLayers;
   readonly configFile: string;
 
-  constructor(loaded: LoadedConfig) {
+  /** `secrets` decrypts the secrets the file holds and encrypts them when a change is written. */
+  constructor(
+    loaded: LoadedConfig,
+    private readonly secrets: SecretBox,
+  ) {
     super();
-    this.currentConfig = loaded.config;
-    this.valueSources = { ...loaded.sources };
-    this.layers = loaded.layers;
     this.configFile = loaded.configFile;
+    // The file layer is kept in clear text in memory; only writeFile encrypts.
+    this.layers = { ...loaded.layers, file: decryptFileSecrets(loaded.layers.file, secrets, loaded.configFile) };
+    const { merged, origin } = mergeLayers(this.layers, this.configFile);
+    this.currentConfig = validateConfig(merged, (p) => origin[p] ?? p);
+    this.valueSources = { ...loaded.sources };
   }
 
   /** The configuration now; read it on every use so live updates take effect. */
@@ -165,7 +173,8 @@ export class Settings extends EventEmitter<{ change: [HangarConfig, ConfigChange
     const tmp = `${this.configFile}.${randomUUID()}.tmp`;
     const handle = await fsp.open(tmp, 'w', 0o600);
     try {
-      await handle.writeFile(`# Hangar configuration (written by the config API; edits by hand are kept)\n${YAML.stringify(values)}`);
+      const stored = encryptFileSecrets(values, this.secrets);
+      await handle.writeFile(`# Hangar configuration (written by the config API; edits by hand are kept)\n${YAML.stringify(stored)}`);
       await handle.sync();
     } finally {
       await handle.close();

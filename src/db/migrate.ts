@@ -6,6 +6,7 @@ import * as m003 from './migrations/003-api-keys.ts';
 import * as m004 from './migrations/004-registry.ts';
 import * as m005 from './migrations/005-webhooks.ts';
 import * as m006 from './migrations/006-hub.ts';
+import * as m007 from './migrations/007-tenants.ts';
 import type { Database } from './schema.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '004-registry': m004,
   '005-webhooks': m005,
   '006-hub': m006,
+  '007-tenants': m007,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
@@ -32,6 +34,13 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
     throw new Error(`Database migration ${failed} failed: ${(error as Error).message}`);
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Brings the database to a named migration (tests of a migration start from the schema before it). */
+export async function migrateToVersion(db: Kysely<Database>, name: string): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticMigrationProvider() });
+  const { error } = await migrator.migrateTo(name);
+  if (error) throw new Error(`Database migration to ${name} failed: ${(error as Error).message}`);
 }
 
 /** The newest migration name this build knows; reported by health and the config API. */

@@ -4,9 +4,19 @@ import type { Insertable, Selectable } from 'kysely';
 /** JSON documents are stored as text in both dialects so one migration set serves both. */
 export type JsonText = string;
 
+export interface TenantTable {
+  name: string;
+  description: string | null;
+  quotas: JsonText;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface ModelTable {
   id: string;
+  /** Qualified: `name` in the default tenant, `~tenant/name` in another (src/tenants/tenant-names.ts). */
   name: string;
+  tenant: string;
   description: string | null;
   tags: JsonText;
   created_at: string;
@@ -52,6 +62,7 @@ export interface ModelAliasTable {
 
 export interface AuditEventTable {
   id: string;
+  tenant: string;
   at: string;
   actor: string;
   action: string;
@@ -82,6 +93,12 @@ export interface ApiKeyTable {
   expires_at: string | null;
   revoked_at: string | null;
   last_used_at: string | null;
+  /** Null for a system key. */
+  tenant: string | null;
+  previous_salt: string | null;
+  previous_hash: string | null;
+  previous_valid_until: string | null;
+  rotated_at: string | null;
 }
 
 export interface DeploymentEventTable {
@@ -99,6 +116,7 @@ export interface DeploymentEventTable {
 
 export interface JobTable {
   id: string;
+  tenant: string;
   kind: string;
   status: string;
   dedupe_key: string;
@@ -121,6 +139,7 @@ export interface VersionIntegrityTable {
 }
 
 export interface Database {
+  tenants: TenantTable;
   models: ModelTable;
   model_versions: ModelVersionTable;
   version_files: VersionFileTable;

@@ -5,7 +5,10 @@ import type { Logger } from 'pino';
 import type { EventBus } from './event-bus.ts';
 import type { HangarEvent } from './event-types.ts';
 import { eventMatches } from './event-filter.ts';
+import { eventSeenBy, eventTenant } from './event-scope.ts';
+import { TenantScope } from '../tenants/tenant-scope.ts';
 import { signPayload } from './webhook-signing.ts';
+import { SecretBox } from '../security/secret-box.ts';
 import {
   activeSubscriptions,
   claimDelivery,
@@ -13,15 +16,19 @@ import {
   dueDeliveryIds,
   insertDelivery,
   updateDelivery,
+  SYSTEM_WEBHOOK_TENANT,
   type DeliveryTarget,
   type WebhookDatabase,
   type WebhookDeliveryTable,
+  WEBHOOK_SECRET_PURPOSE,
 } from './webhook-store.ts';
 
 export interface WebhookDeliveryOptions {
   db: Kysely<WebhookDatabase>;
   bus: EventBus;
   logger: Logger;
+  /** Decrypts the stored signing secrets (and encrypts new ones). */
+  secrets: SecretBox;
   /** What sends the POSTs. Default: global fetch. */
   fetchImpl?: typeof fetch;
   /** Waits before each retry; after the last one fails the delivery is `failed`. Default: 1 s, 5 s, 30 s, 2 min, 10 min. */
@@ -45,6 +52,16 @@ const DEFAULT_POLL_INTERVAL_MS = 1000;
 const CLAIM_MARGIN_MS = 5000;
 const POLL_BATCH = 50;
 const ERROR_TEXT_LIMIT = 500;
+
+/** The JSON body of a delivery: the event's public fields. */
+function payloadOf(event: HangarEvent): Record<string, unknown> {
+  return { id: event.id, type: event.type, model: event.model, version: event.version, at: event.at, data: event.data };
+}
+
+/** The body a tenant's webhook receives: the event as that tenant may read it, its models named without the prefix. */
+function tenantPayload(tenant: string, event: HangarEvent): string {
+  return JSON.stringify(TenantScope.of(tenant).displayValue(payloadOf(eventSeenBy(tenant, event))));
+}
 
 const iso = (ms = Date.now()) => new Date(ms).toISOString();
 
@@ -112,21 +129,21 @@ export class WebhookDeliveryWorker {
     void tracked.finally(() => this.work.delete(tracked));
   }
 
-  /** One pending delivery per matching active webhook, persisted before the first attempt so a crash cannot lose it. */
+  /**
+   * One pending delivery per matching active webhook, persisted before the first attempt so a crash cannot lose it.
+   * A tenant's webhook matches only its tenant's events and reads its models' names without the tenant prefix.
+   */
   private async enqueue(event: HangarEvent): Promise<void> {
     const hooks = await activeSubscriptions(this.db);
-    const matching = hooks.filter((hook) => eventMatches(hook.events, event.type));
+    const owner = eventTenant(event);
+    const matching = hooks.filter(
+      (hook) => (hook.tenant === SYSTEM_WEBHOOK_TENANT || hook.tenant === owner) && eventMatches(hook.events, event.type),
+    );
     if (matching.length === 0) return;
-    const payload = JSON.stringify({
-      id: event.id,
-      type: event.type,
-      model: event.model,
-      version: event.version,
-      at: event.at,
-      data: event.data,
-    });
+    const systemPayload = JSON.stringify(payloadOf(event));
     await Promise.all(
       matching.map(async (hook) => {
+        const payload = hook.tenant === SYSTEM_WEBHOOK_TENANT ? systemPayload : tenantPayload(hook.tenant, event);
         const now = iso();
         const delivery: WebhookDeliveryTable = {
           id: randomUUID(),
@@ -186,8 +203,23 @@ export class WebhookDeliveryWorker {
     }
   }
 
+  /** The clear-text signing secret; a row still in clear text (an older instance on the same database wrote it) is used as it is. */
+  private signingSecret(stored: string): string {
+    return SecretBox.isEncrypted(stored) ? this.o.secrets.decrypt(stored, WEBHOOK_SECRET_PURPOSE) : stored;
+  }
+
   private async send(deliveryId: string, target: DeliveryTarget): Promise<AttemptOutcome> {
     const stopped = this.stopSignal.signal;
+    let secret: string;
+    try {
+      secret = this.signingSecret(target.secret);
+    } catch (error) {
+      return {
+        kind: 'failed',
+        statusCode: null,
+        error: `cannot decrypt the signing secret: ${(error as Error).message}`.slice(0, ERROR_TEXT_LIMIT),
+      };
+    }
     try {
       const response = await this.fetchImpl(target.url, {
         method: 'POST',
@@ -196,7 +228,7 @@ export class WebhookDeliveryWorker {
           'user-agent': 'Hangar-Webhooks',
           'x-hangar-event': target.event_type,
           'x-hangar-delivery': deliveryId,
-          'x-hangar-signature': signPayload(target.secret, target.payload),
+          'x-hangar-signature': signPayload(secret, target.payload),
         },
         body: target.payload,
         // A redirect is the receiver's misconfiguration: report it rather than POST the event somewhere else.

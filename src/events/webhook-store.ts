@@ -7,14 +7,22 @@ import type { DeliveryStatus, WebhookDelivery, WebhookInfo } from '../schemas/we
 export interface WebhookTable {
   id: string;
   url: string;
-  /** Clear text: every delivery is signed with it. */
+  /**
+   * The signing secret, encrypted (SecretBox's `enc:v1:…` form, purpose WEBHOOK_SECRET_PURPOSE); rows written before
+   * encryption hold clear text until the next start-up encrypts them (WebhookService.encryptStoredSecrets).
+   */
   secret: string;
   /** JSON array of event types / `prefix.*` patterns / "*". */
   events: string;
   created_at: string;
   created_by: string;
   active: number;
+  /** The tenant whose events it receives (migration 007), or SYSTEM_WEBHOOK_TENANT for every tenant's. */
+  tenant: string;
 }
+
+/** webhooks.tenant of a system caller's webhook, which receives every tenant's events; never a tenant name (those have no `*`). */
+export const SYSTEM_WEBHOOK_TENANT = '*';
 
 export interface WebhookDeliveryTable {
   id: string;
@@ -42,7 +50,10 @@ export type WebhookTables = {
 
 export type WebhookDatabase = Database & WebhookTables;
 
-/** What one delivery attempt needs: the stored body and where and how to send it. */
+/** Authenticated with every stored webhook secret, so no other encrypted value can stand in for one. */
+export const WEBHOOK_SECRET_PURPOSE = 'webhook.secret';
+
+/** What one delivery attempt needs: the stored body and where and how to send it (`secret` as stored: encrypted). */
 export interface DeliveryTarget {
   url: string;
   secret: string;
@@ -69,6 +80,7 @@ export function toWebhookInfo(row: Selectable<WebhookTable>): WebhookInfo {
     active: Number(row.active) === 1,
     created_at: row.created_at,
     created_by: row.created_by,
+    tenant: row.tenant === SYSTEM_WEBHOOK_TENANT ? null : row.tenant,
   };
 }
 
@@ -86,9 +98,11 @@ export async function insertWebhook(db: Kysely<WebhookDatabase>, row: WebhookTab
   await db.insertInto('webhooks').values(row).execute();
 }
 
-/** Every webhook, newest first, without secrets. */
-export async function listWebhooks(db: Kysely<WebhookDatabase>): Promise<WebhookInfo[]> {
-  const rows = await db.selectFrom('webhooks').selectAll().orderBy('created_at', 'desc').orderBy('id').execute();
+/** Every webhook (with `tenant`, that tenant's), newest first, without secrets. */
+export async function listWebhooks(db: Kysely<WebhookDatabase>, tenant?: string): Promise<WebhookInfo[]> {
+  let query = db.selectFrom('webhooks').selectAll();
+  if (tenant !== undefined) query = query.where('tenant', '=', tenant);
+  const rows = await query.orderBy('created_at', 'desc').orderBy('id').execute();
   return rows.map(toWebhookInfo);
 }
 
@@ -102,10 +116,10 @@ export async function deleteWebhook(db: Kysely<WebhookDatabase>, id: string): Pr
   await db.deleteFrom('webhooks').where('id', '=', id).execute();
 }
 
-/** Active webhooks with the event patterns they subscribed to. */
-export async function activeSubscriptions(db: Kysely<WebhookDatabase>): Promise<Array<{ id: string; events: string[] }>> {
-  const rows = await db.selectFrom('webhooks').select(['id', 'events']).where('active', '=', 1).execute();
-  return rows.map((row) => ({ id: row.id, events: parseEvents(row.events) }));
+/** Active webhooks with the event patterns they subscribed to and whose events they receive. */
+export async function activeSubscriptions(db: Kysely<WebhookDatabase>): Promise<Array<{ id: string; events: string[]; tenant: string }>> {
+  const rows = await db.selectFrom('webhooks').select(['id', 'events', 'tenant']).where('active', '=', 1).execute();
+  return rows.map((row) => ({ id: row.id, events: parseEvents(row.events), tenant: row.tenant }));
 }
 
 /** A webhook's deliveries, newest first. */
@@ -176,4 +190,20 @@ export async function updateDelivery(
   fields: Partial<Omit<WebhookDeliveryTable, 'id'>>,
 ): Promise<void> {
   await db.updateTable('webhook_deliveries').set(fields).where('id', '=', id).execute();
+}
+
+/** Webhooks whose secret is still clear text (written before secrets were encrypted). */
+export async function clearTextSecrets(db: Kysely<WebhookDatabase>): Promise<Array<{ id: string; secret: string }>> {
+  return db.selectFrom('webhooks').select(['id', 'secret']).where('secret', 'not like', 'enc:v1:%').execute();
+}
+
+/** Replaces a webhook's secret only if it is still `expected`, so two instances encrypting at once do not clash. */
+export async function replaceSecret(db: Kysely<WebhookDatabase>, id: string, expected: string, replacement: string): Promise<boolean> {
+  const result = await db
+    .updateTable('webhooks')
+    .set({ secret: replacement })
+    .where('id', '=', id)
+    .where('secret', '=', expected)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }

@@ -1,6 +1,7 @@
 // Builds the Fastify application: plugins, hooks and routes, from collaborators made by the caller.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type https from 'node:https';
+import Fastify, { type FastifyBaseLogger, type FastifyHttpsOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { HangarContext } from './context.ts';
 import './route-config.ts';
 import { rewriteModelPath } from './model-path.ts';
@@ -15,11 +16,16 @@ import hangarApi from './api/index.ts';
 import dashboard, { sendBrowsersToDashboard } from './dashboard/index.ts';
 import ollamaApi from './ollama/index.ts';
 import openAiApi from './openai/index.ts';
+import authFailures from './plugins/auth-failures.ts';
 import auth from './plugins/auth.ts';
 import rateLimit from './plugins/rate-limit.ts';
+import tenantNames from './plugins/tenant-names.ts';
 import cors from '@fastify/cors';
 import { ServiceUnavailable } from '../errors.ts';
 import { textBefore } from '../text-before.ts';
+import { parseTrustProxy } from '../config/trust-proxy.ts';
+import type { AuthFailureWindows } from '../security/auth-failure-windows.ts';
+import type { TlsMaterial } from './tls.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Long enough for a 128-character model name with every `/` sent as %2F. */
@@ -45,9 +51,22 @@ const ERROR_DIALECTS = [ollamaErrorDialect, openAiErrorDialect];
 export type Surface = 'hangar' | 'ollama' | 'openai';
 export const ALL_SURFACES: readonly Surface[] = ['hangar', 'ollama', 'openai'];
 
-export async function buildApp(ctx: HangarContext, surfaces: readonly Surface[] = ALL_SURFACES): Promise<FastifyInstance> {
-  const app = Fastify({
+export interface BuildAppOptions {
+  /** Certificate and key read at start-up: the listener serves HTTPS. Default: plain HTTP. */
+  tls?: TlsMaterial | null;
+  /** Failed-authentication counters shared with the server's other listeners. Default: this app's own. */
+  authFailures?: AuthFailureWindows;
+}
+
+export async function buildApp(
+  ctx: HangarContext,
+  surfaces: readonly Surface[] = ALL_SURFACES,
+  options: BuildAppOptions = {},
+): Promise<FastifyInstance> {
+  const fastifyOptions: FastifyServerOptions = {
     loggerInstance: ctx.logger as FastifyBaseLogger,
+    // Read once: the proxies in front of a listener do not change while it runs (a restart-only setting).
+    trustProxy: parseTrustProxy(ctx.settings.current.hangar_trust_proxy),
     bodyLimit: ctx.settings.current.http.body_limit_bytes,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     requestIdHeader: 'x-request-id',
@@ -59,7 +78,14 @@ export async function buildApp(ctx: HangarContext, surfaces: readonly Surface[] 
     frameworkErrors: frameworkErrorAnswerer(ERROR_DIALECTS),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-  });
+  };
+  // An HTTPS Fastify is typed for https.Server; routes and hooks do not care which, so both are used as one type.
+  const app = options.tls
+    ? (Fastify({
+        ...fastifyOptions,
+        https: { cert: options.tls.cert, key: options.tls.key },
+      } as FastifyHttpsOptions<https.Server>) as unknown as FastifyInstance)
+    : Fastify(fastifyOptions);
   app.setValidatorCompiler(validatorCompiler);
   // The API speaks JSON only: other bodies get 415 instead of reaching validation as strings.
   app.removeContentTypeParser('text/plain');
@@ -81,9 +107,12 @@ export async function buildApp(ctx: HangarContext, surfaces: readonly Surface[] 
 
   endStreamsOnClose(app);
   await app.register(errorHandler, { onFailedMutation: failedMutationRecorder(ctx.database.db), dialects: ERROR_DIALECTS });
+  // Before auth, so an address over the failed-authentication limit is refused before its key is checked.
+  await app.register(authFailures, { settings: ctx.settings, db: ctx.database.db, windows: options.authFailures });
   // Before any route (documentation's included), so its onRoute check sees every route declare a role.
   await app.register(auth, { keys: ctx.keys, settings: ctx.settings });
-  await app.register(rateLimit, { settings: ctx.settings });
+  await app.register(tenantNames);
+  await app.register(rateLimit, { settings: ctx.settings, tenants: ctx.tenants });
   await app.register(cors, {
     // Read per request so a config change applies live; empty means no CORS headers at all.
     origin: (origin, callback) => {

@@ -18,6 +18,7 @@ import type { WebhookService } from '../events/webhook-service.ts';
 import type { VersionRepairer } from '../hub/integrity.ts';
 import type { DownloadJobs } from '../hub/download-jobs.ts';
 import type { HubClient } from '../hub/hub-client.ts';
+import type { TenantService } from '../auth/tenant-service.ts';
 
 export interface ServerState {
   /** False until start-up work (migrations, demo models) is done; /health/ready answers 503 until then. */
@@ -37,6 +38,7 @@ export interface HangarContext {
   runtime: ModelRuntime;
   recorder: InferenceRecorder;
   keys: ApiKeyService;
+  tenants: TenantService;
   metrics: ModelMetrics;
   prometheus: Registry;
   gpus: { query(): Promise<GpuQuery> };

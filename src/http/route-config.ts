@@ -7,6 +7,10 @@ declare module 'fastify' {
     role?: import('../auth/roles.ts').RouteAccess;
     /** Inference routes have their own rate-limit budget. */
     inference?: boolean;
+    /** A system-wide view or setting (configuration, hardware, tenants): a tenant's key gets 403, only system keys pass. */
+    system?: boolean;
+    /** Request fields that name models (schema keyword x-model-name), found at start-up by the tenant-names plugin. */
+    modelNameFields?: Partial<Record<'params' | 'querystring' | 'body', string[]>>;
   }
   interface FastifyInstance {
     /** Every route registered, as Fastify saw it (for the OpenAPI coverage check and the dashboard). */
@@ -19,6 +23,8 @@ declare module 'fastify' {
     role: import('../auth/roles.ts').Role | null;
     /** The API key's id, for per-key rate limits. */
     keyId: string | null;
+    /** Whose models the caller sees: its key's tenant, or every tenant (a system key, or auth off). */
+    scope: import('../tenants/tenant-scope.ts').TenantScope;
   }
 }
 

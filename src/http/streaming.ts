@@ -82,7 +82,8 @@ export function openStream(request: FastifyRequest, reply: FastifyReply, options
   raw.on('error', () => finish(false));
   const stream: OpenStream = {
     send: (message) => {
-      if (!ended) raw.write(frame(options.format, message));
+      // Streams bypass Fastify's serialization hooks: the caller's tenant prefix is removed here instead.
+      if (!ended) raw.write(frame(options.format, { ...message, data: request.scope.displayValue(message.data) }));
     },
     end: (destroySocket = false) => finish(destroySocket),
     get ended() {

@@ -149,11 +149,12 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
     await this.options.blobs.assertFreeSpace(needed);
   }
 
-  async get(id: string): Promise<JobInfoWithoutRate> {
-    return toJobInfo(await this.options.store.get(id));
+  /** With `tenant` (here and in list, pause, resume, cancel): only that tenant's jobs; another's is reported as missing. */
+  async get(id: string, tenant?: string): Promise<JobInfoWithoutRate> {
+    return toJobInfo(await this.options.store.get(id, tenant));
   }
 
-  async list(query: { status?: string; kind?: string; limit?: number; before?: string }): Promise<JobInfoWithoutRate[]> {
+  async list(query: { status?: string; kind?: string; limit?: number; before?: string; tenant?: string }): Promise<JobInfoWithoutRate[]> {
     return (await this.options.store.list({ ...query, limit: query.limit ?? 100 })).map(toJobInfo);
   }
 
@@ -162,8 +163,8 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
     return this.running.get(id)?.tracker.rate() ?? { speed_bps: 0, eta_s: null };
   }
 
-  async pause(id: string): Promise<JobInfoWithoutRate> {
-    const job = await this.options.store.get(id);
+  async pause(id: string, tenant?: string): Promise<JobInfoWithoutRate> {
+    const job = await this.options.store.get(id, tenant);
     if (job.status === 'paused') return toJobInfo(job);
     if (!ACTIVE_STATUSES.includes(job.status))
       throw new Conflict(`Job ${id} is ${job.status}`, { job_id: id, status: job.status }, 'job_finished');
@@ -185,20 +186,20 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
     return this.get(id);
   }
 
-  async resume(id: string): Promise<JobInfoWithoutRate> {
-    const job = await this.options.store.get(id);
+  async resume(id: string, tenant?: string): Promise<JobInfoWithoutRate> {
+    const job = await this.options.store.get(id, tenant);
     if (job.status !== 'paused') {
       if (ACTIVE_STATUSES.includes(job.status)) return toJobInfo(job);
       throw new Conflict(`Job ${id} is ${job.status}; start a new download`, { job_id: id, status: job.status }, 'job_finished');
     }
-    await this.options.store.update(id, { status: 'queued' });
+    await this.options.store.resumePaused(job);
     this.pump();
     return this.get(id);
   }
 
-  /** Cancels an active job and deletes its partial files (those no other job is fetching). */
-  async cancel(id: string): Promise<JobInfoWithoutRate> {
-    const job = await this.options.store.get(id);
+  /** Cancels an active job and deletes its partial files (those no other job is fetching); with `tenant`, only that tenant's job. */
+  async cancel(id: string, tenant?: string): Promise<JobInfoWithoutRate> {
+    const job = await this.options.store.get(id, tenant);
     if (!ACTIVE_STATUSES.includes(job.status))
       throw new Conflict(`Job ${id} is already ${job.status}`, { job_id: id, status: job.status }, 'job_finished');
     const external = this.external.get(job.kind);

@@ -37,7 +37,9 @@ export interface HubClientOptions {
   fetch?: typeof fetch;
 }
 
-const REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
+// ASCII segments that do not end with a dot (the hub refuses such names too; `org/tiny.` would look like `org/tiny`).
+const REPO_SEGMENT = '[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9_-])?';
+const REPO_ID = new RegExp(`^${REPO_SEGMENT}(/${REPO_SEGMENT})?$`);
 
 /** Fails with 400 unless `repoId` is `name` or `org/name` in the hub's characters. */
 export function assertRepoId(repoId: string): void {

@@ -4,6 +4,9 @@ import type { Kysely } from 'kysely';
 import type { Database, JobRow } from '../db/schema.ts';
 import { NotFound } from '../errors.ts';
 import type { JobInfoWithoutRate } from '../schemas/hub.ts';
+import { tenantOfName } from '../tenants/tenant-names.ts';
+import { assertWithinQuota } from '../tenants/quotas.ts';
+import { countActiveDownloads, lockTenant } from '../tenants/tenant-store.ts';
 
 /**
  * `ollama_pull`: a pull through an Ollama server's /api/pull (run by src/runtime/ollama/ollama-pull.ts); `quantize`: a
@@ -111,6 +114,7 @@ export function toJobInfo(job: StoredJob): JobInfoWithoutRate {
     quantization: job.plan.quantization,
     format: job.plan.format,
     model: job.request.name,
+    tenant: job.row.tenant,
     force_redownload: job.request.force_redownload,
     progress: {
       bytes_done: done,
@@ -138,10 +142,16 @@ export class JobStore {
     this.db = db;
   }
 
+  /**
+   * Records a queued job, owned by the tenant of the model it creates. A download counts against the tenant's
+   * concurrent_downloads quota, checked under the tenant's lock so parallel submits cannot both slip under it.
+   */
   async insert(kind: JobKind, request: JobRequest, plan: JobPlan, dedupeKey: string, actor: string): Promise<StoredJob> {
     const now = new Date().toISOString();
+    const tenant = tenantOfName(request.name);
     const row: JobRow = {
       id: randomUUID(),
+      tenant,
       kind,
       status: 'queued',
       dedupe_key: dedupeKey,
@@ -155,13 +165,41 @@ export class JobStore {
       started_at: null,
       finished_at: null,
     };
-    await this.db.insertInto('jobs').values(row).execute();
+    await this.db.transaction().execute(async (trx) => {
+      const owner = await lockTenant(trx, tenant);
+      if (!owner) throw new NotFound(`No tenant named "${tenant}"`, { tenant }, 'tenant_not_found');
+      if (kind === 'download' && owner.quotas.concurrent_downloads !== undefined) {
+        assertWithinQuota(tenant, owner.quotas, 'concurrent_downloads', await countActiveDownloads(trx, tenant), 1);
+      }
+      await trx.insertInto('jobs').values(row).execute();
+    });
     return fromRow(row);
   }
 
-  async get(id: string): Promise<StoredJob> {
+  /** A job by id; with `tenant`, only that tenant's (another tenant's job is reported as missing). */
+  /**
+   * Queues a paused download again, counting it against its tenant's concurrent_downloads under the tenant's lock
+   * (a pause and resume must not let more downloads run than the quota allows).
+   */
+  async resumePaused(job: StoredJob): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const tenant = job.row.tenant;
+      const owner = await lockTenant(trx, tenant);
+      if (job.row.kind === 'download' && owner?.quotas.concurrent_downloads !== undefined) {
+        assertWithinQuota(tenant, owner.quotas, 'concurrent_downloads', await countActiveDownloads(trx, tenant), 1);
+      }
+      await trx
+        .updateTable('jobs')
+        .set({ status: 'queued', updated_at: new Date().toISOString() })
+        .where('id', '=', job.row.id)
+        .where('status', '=', 'paused')
+        .execute();
+    });
+  }
+
+  async get(id: string, tenant?: string): Promise<StoredJob> {
     const row = await this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw new NotFound(`Job ${id} not found`, { job_id: id }, 'job_not_found');
+    if (!row || (tenant !== undefined && row.tenant !== tenant)) throw new NotFound(`Job ${id} not found`, { job_id: id }, 'job_not_found');
     return fromRow(row);
   }
 
@@ -176,8 +214,9 @@ export class JobStore {
     return row ? fromRow(row) : null;
   }
 
-  async list(query: { status?: string; kind?: string; limit: number; before?: string }): Promise<StoredJob[]> {
+  async list(query: { status?: string; kind?: string; limit: number; before?: string; tenant?: string }): Promise<StoredJob[]> {
     let q = this.db.selectFrom('jobs').selectAll();
+    if (query.tenant) q = q.where('tenant', '=', query.tenant);
     if (query.status) q = q.where('status', '=', query.status);
     if (query.kind) q = q.where('kind', '=', query.kind);
     if (query.before) q = q.where('created_at', '<', query.before);

@@ -2,6 +2,7 @@
 import type { InferenceRecord, InferenceRecorder } from './inference-recorder.ts';
 import { LatencyWindow, RateWindow } from './sliding-window.ts';
 import type { MetricsSnapshot } from '../schemas/monitoring.ts';
+import { tenantOfName } from '../tenants/tenant-names.ts';
 
 export const LATENCY_WINDOW_SECONDS = 300;
 export const THROUGHPUT_WINDOW_SECONDS = 60;
@@ -32,9 +33,20 @@ function newTotals(): Totals {
   };
 }
 
+function totalsOf(map: Map<string, Totals>, key: string): Totals {
+  let totals = map.get(key);
+  if (!totals) {
+    totals = newTotals();
+    map.set(key, totals);
+  }
+  return totals;
+}
+
 export class ModelMetrics {
   private readonly overall = newTotals();
   private readonly perModel = new Map<string, Totals>();
+  /** A tenant's overall figures (its models' records only), for its keys' view. */
+  private readonly perTenant = new Map<string, Totals>();
   private readonly listener = (record: InferenceRecord) => this.add(record);
 
   /** `enabled` is read per record, so MODEL_METRICS_ENABLED can be switched live. */
@@ -47,12 +59,9 @@ export class ModelMetrics {
 
   add(record: InferenceRecord): void {
     if (!this.enabled()) return;
-    let model = this.perModel.get(record.model);
-    if (!model) {
-      model = newTotals();
-      this.perModel.set(record.model, model);
-    }
-    for (const totals of [this.overall, model]) {
+    const model = totalsOf(this.perModel, record.model);
+    const tenant = totalsOf(this.perTenant, tenantOfName(record.model));
+    for (const totals of [this.overall, model, tenant]) {
       totals.requests++;
       totals.latencySumMs += record.latencyMs;
       totals.latency.record(record.latencyMs, record.at);
@@ -83,8 +92,10 @@ export class ModelMetrics {
     };
   }
 
-  overallSnapshot(now = Date.now()): MetricsSnapshot {
-    return this.snapshotOf(this.overall, now);
+  /** Figures over every model, or over one tenant's models. */
+  overallSnapshot(now = Date.now(), tenant?: string): MetricsSnapshot {
+    if (tenant === undefined) return this.snapshotOf(this.overall, now);
+    return this.snapshotOf(this.perTenant.get(tenant) ?? newTotals(), now);
   }
 
   /** The figures of a model that has served nothing yet (all zero, no percentiles). */

@@ -7,21 +7,42 @@ import { readCpuSeconds, readRssBytes } from './process-memory.ts';
 import { parseKeepAlive, formatKeepAlive } from '../runtime/keep-alive.ts';
 import { gpuBudgetBytes, MIB } from '../runtime/placement.ts';
 import { countBy } from '../count-by.ts';
+import { tenantOfName } from '../tenants/tenant-names.ts';
+import type { Quotas } from '../tenants/quotas.ts';
+import type { StoreCounts } from './tenant-store-counts.ts';
 
 export interface ReportSources {
   runtime: ModelRuntime;
   catalog: ModelCatalog;
   settings: Settings;
   gpus: { query(): Promise<GpuQuery> };
+  /** Versions, bytes and blobs of the store: every tenant's, or one tenant's. */
+  storeCounts(tenant?: string): Promise<StoreCounts>;
+}
+
+/** A tenant key's view of a system report: its own models only, and its quotas as its budgets. None: the system view. */
+export interface TenantView {
+  tenant: string;
+  quotas: Quotas;
+}
+
+/** The runtime's deployments the view sees. */
+function visibleSnapshots(s: ReportSources, view?: TenantView) {
+  const all = s.runtime.snapshots();
+  return view ? all.filter((d) => tenantOfName(d.name) === view.tenant) : all;
 }
 
 const mb = (bytes: number) => Math.round((bytes / MIB) * 10) / 10;
 
-/** `{"gpus":{"gpu_0":{name, memory…, utilization_percent, temperature_c, power_w, processes:[{pid, model, memory_mb}]}}}` */
-export async function gpuStatus(s: ReportSources) {
+/**
+ * `{"gpus":{"gpu_0":{name, memory…, utilization_percent, temperature_c, power_w, processes:[{pid, model, memory_mb}]}}}`.
+ * A tenant sees every card and its readings (the hardware its models share; no model is named there) but only the
+ * processes of its own models: other tenants' runners and processes outside Hangar are left out.
+ */
+export async function gpuStatus(s: ReportSources, view?: TenantView) {
   const query = await s.gpus.query();
   if (!query.available) return { available: false as const, reason: query.reason, gpus: {} };
-  const modelByPid = new Map(s.runtime.snapshots().flatMap((d) => (d.pid === null ? [] : [[d.pid, d.name] as const])));
+  const modelByPid = new Map(visibleSnapshots(s, view).flatMap((d) => (d.pid === null ? [] : [[d.pid, d.name] as const])));
   const gpus = Object.fromEntries(
     query.gpus.map((gpu) => [
       `gpu_${gpu.index}`,
@@ -36,7 +57,7 @@ export async function gpuStatus(s: ReportSources) {
         temperature_c: gpu.temperatureC,
         power_w: gpu.powerW,
         processes: query.processes
-          .filter((p) => p.gpuUuid === gpu.uuid)
+          .filter((p) => p.gpuUuid === gpu.uuid && (!view || modelByPid.has(p.pid)))
           .map((p) => ({ pid: p.pid, process_name: p.processName, model: modelByPid.get(p.pid) ?? null, memory_mb: p.usedMemoryMb })),
       },
     ]),
@@ -57,11 +78,14 @@ async function cpuOf(pid: number): Promise<{ cpu_seconds: number | null; cpu_per
   return { cpu_seconds: seconds, cpu_percent: Math.round(((seconds - before.seconds) / ((now - before.at) / 1000)) * 1000) / 10 };
 }
 
-/** Memory and CPU of the server and of each runner (seed 003's resource usage). */
-export async function resources(s: ReportSources) {
+/**
+ * Memory and CPU of the server and of each runner (seed 003's resource usage). A tenant sees its own runners, their
+ * totals, and as its budget its ram_mb quota (at most the machine's budget) when it has one.
+ */
+export async function resources(s: ReportSources, view?: TenantView) {
   const runners = [];
   const external = [];
-  for (const dep of s.runtime.snapshots()) {
+  for (const dep of visibleSnapshots(s, view)) {
     if (dep.alive && dep.pid === null && dep.version) {
       // A model on an external server: its memory is that server's report, and none of this machine's.
       external.push({
@@ -89,13 +113,15 @@ export async function resources(s: ReportSources) {
   }
   const server = { pid: process.pid, memory_mb: mb(process.memoryUsage().rss), ...(await cpuOf(process.pid)) };
   const modelMemory = runners.reduce((sum, r) => sum + r.memory_mb, 0);
+  const machineBudget = s.runtime.ramBudgetBytes();
+  const quota = view?.quotas.ram_mb;
   return {
     server,
     runners,
     external,
     loaded_models: runners.filter((r) => r.status === 'loaded').length,
     total_model_memory_mb: Math.round(modelMemory * 10) / 10,
-    ram_budget_mb: mb(s.runtime.ramBudgetBytes()),
+    ram_budget_mb: mb(quota === undefined ? machineBudget : Math.min(machineBudget, quota * MIB)),
   };
 }
 
@@ -137,11 +163,11 @@ export async function optimizationStatus(s: ReportSources) {
   };
 }
 
-/** Totals in one response: models, versions, loaded, failed, available on disk, memory, system status. */
-export async function summary(s: ReportSources, systemStatus: string) {
-  const statuses = Object.values(await s.runtime.statusAll());
-  const counts = await s.catalog.storeCounts();
-  const res = await resources(s);
+/** Totals in one response: models, versions, loaded, failed, available on disk, memory, system status (a tenant: its own). */
+export async function summary(s: ReportSources, systemStatus: string, view?: TenantView) {
+  const statuses = Object.values(await s.runtime.statusAll(view?.tenant));
+  const counts = await s.storeCounts(view?.tenant);
+  const res = await resources(s, view);
   return {
     models: {
       total: statuses.length,

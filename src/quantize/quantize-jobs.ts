@@ -12,7 +12,8 @@ import { parseModelRef } from '../registry/model-name.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { JobInfoWithoutRate, JobMessage } from '../schemas/hub.ts';
 import type { VersionManifest } from '../schemas/models.ts';
-import { Conflict, HangarError } from '../errors.ts';
+import { Conflict, HangarError, InvalidInput } from '../errors.ts';
+import { qualifiedName, TENANT_MARK, tenantOfName } from '../tenants/tenant-names.ts';
 import { SerialLock } from '../store/serial-lock.ts';
 import { isFullPrecisionQuantization, quantizationTarget, type QuantizationTarget } from './quantization-types.ts';
 import { fullPrecisionOrigin } from './quantization-source.ts';
@@ -59,6 +60,24 @@ const BUS_EVENT_OF: Partial<Record<JobMessage['type'], QuantizeEventType>> = {
 /** The source as `model:version`, the form job listings and lineage name it by. */
 const refOf = (resolved: ResolvedVersion) => `${resolved.model.name}:${resolved.version.version}`;
 
+/**
+ * The model a quantization is created under: a quantized version stays in its source's tenant (its quotas count it,
+ * its callers see it), so a name without a tenant prefix is taken in that tenant and another tenant's name is refused.
+ */
+function destinationIn(source: ResolvedVersion, name: string | undefined): string {
+  if (name === undefined) return source.model.name;
+  const tenant = tenantOfName(source.model.name);
+  if (!name.startsWith(TENANT_MARK)) return qualifiedName(tenant, name);
+  if (tenantOfName(name) !== tenant) {
+    throw new InvalidInput(
+      `A quantization stays in its source's tenant: "${name.slice(0, 160)}" is not a name of tenant "${tenant}"`,
+      { name: name.slice(0, 160), tenant },
+      'invalid_model_name',
+    );
+  }
+  return name;
+}
+
 export class QuantizeJobs {
   /** The running job: its abort, and when it has settled (a cancel waits for that, so nothing commits after it). */
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
@@ -86,11 +105,13 @@ export class QuantizeJobs {
   }
 
   private async submitNow(request: QuantizeRequest, context: ActionContext): Promise<QuantizeStarted> {
+    // A bad destination name is the caller's mistake whatever the source is: refused before the source is looked at.
+    if (request.name !== undefined) parseModelRef(request.name);
     const served = await this.o.catalog.resolve(request.model);
     // A bare name that serves a quantized version means its full-precision origin; an explicit version is taken as it is.
     const resolved = parseModelRef(request.model).ref === undefined ? await fullPrecisionOrigin(this.o.catalog, served) : served;
     const target = this.targetFor(resolved, request.type);
-    const name = request.name ?? resolved.model.name;
+    const name = destinationIn(resolved, request.name);
     parseModelRef(name);
     const key = JSON.stringify(['quantize', resolved.version.id, target.type, name, request.ollama ?? null]);
     const existing = await this.o.store.findActive(key);

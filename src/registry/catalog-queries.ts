@@ -1,4 +1,5 @@
 // Catalog reads: find and resolve models and versions, list pages, details and store counts; each takes the database or a transaction first.
+import { qualifiedName } from '../tenants/tenant-names.ts';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { likeEscaped } from '../db/sql-helpers.ts';
 import type { Database, ModelRow, ModelVersionRow } from '../db/schema.ts';
@@ -61,10 +62,15 @@ export async function countModels(db: Executor): Promise<number> {
 export async function listModelPage(
   db: Executor,
   query: ModelListQuery,
+  tenant?: string,
 ): Promise<{ models: ModelSummary[]; total: number; next_page_token: string | null }> {
   const limit = query.limit ?? 100;
   let filtered = db.selectFrom('models');
-  if (query.name) filtered = filtered.where(likeEscaped(sql`lower(name)`, query.name.toLowerCase()));
+  if (tenant !== undefined) filtered = filtered.where('tenant', '=', tenant);
+  // A tenant searches the names it knows, not its own prefix.
+  const prefixLength = tenant === undefined ? 0 : qualifiedName(tenant, '').length;
+  const searched = prefixLength === 0 ? sql`lower(name)` : sql`lower(substr(name, ${prefixLength + 1}))`;
+  if (query.name) filtered = filtered.where(likeEscaped(searched, query.name.toLowerCase()));
   if (query.tag) filtered = filtered.where(likeEscaped(sql.ref('tags'), JSON.stringify(query.tag)));
   if (query.format) {
     const format = query.format;
@@ -129,13 +135,31 @@ export async function versionFiles(db: Executor, versionId: string): Promise<Sna
   return db.selectFrom('version_files').select(['path', 'sha256']).where('version_id', '=', versionId).execute();
 }
 
-/** Versions, and how many have every file among `presentBlobs`; stored bytes and blobs (for the summary). */
+/**
+ * Versions, and how many have every file among `presentBlobs`; stored bytes and blobs (for the summary). With `tenant`,
+ * that tenant's share: its versions, and the distinct blobs they reference (a blob shared with another tenant counts
+ * for each, as its stored_bytes quota counts it).
+ */
 export async function storeCounts(
   db: Executor,
   presentBlobs: string[],
+  tenant?: string,
 ): Promise<{ versions: number; versionsOnDisk: number; bytes: number; blobs: number }> {
-  const files = await db.selectFrom('version_files').select(['version_id', 'sha256', 'size_bytes']).execute();
-  const versions = await db.selectFrom('model_versions').select('id').execute();
+  let fileQuery = db
+    .selectFrom('version_files')
+    .innerJoin('model_versions', 'model_versions.id', 'version_files.version_id')
+    .innerJoin('models', 'models.id', 'model_versions.model_id')
+    .select(['version_files.version_id', 'version_files.sha256', 'version_files.size_bytes']);
+  let versionQuery = db
+    .selectFrom('model_versions')
+    .innerJoin('models', 'models.id', 'model_versions.model_id')
+    .select('model_versions.id');
+  if (tenant !== undefined) {
+    fileQuery = fileQuery.where('models.tenant', '=', tenant);
+    versionQuery = versionQuery.where('models.tenant', '=', tenant);
+  }
+  const files = await fileQuery.execute();
+  const versions = await versionQuery.execute();
   const present = new Set(presentBlobs);
   const missingVersions = new Set(files.filter((f) => !present.has(f.sha256)).map((f) => f.version_id));
   const unique = new Map(files.map((f) => [f.sha256, f.size_bytes]));
@@ -143,6 +167,6 @@ export async function storeCounts(
     versions: versions.length,
     versionsOnDisk: versions.filter((v) => !missingVersions.has(v.id)).length,
     bytes: [...unique.values()].reduce((sum, b) => sum + b, 0),
-    blobs: present.size,
+    blobs: tenant === undefined ? present.size : [...unique.keys()].filter((sha) => present.has(sha)).length,
   };
 }

@@ -134,9 +134,12 @@ export class ModelCatalog {
     return countModels(this.db);
   }
 
-  /** Models sorted by name, keyset-paginated, each with its current version's facts. */
-  async listModels(query: ModelListQuery): Promise<{ models: ModelSummary[]; total: number; next_page_token: string | null }> {
-    return listModelPage(this.db, query);
+  /** Models sorted by name, keyset-paginated, each with its current version's facts; with `tenant`, only that tenant's. */
+  async listModels(
+    query: ModelListQuery,
+    tenant?: string,
+  ): Promise<{ models: ModelSummary[]; total: number; next_page_token: string | null }> {
+    return listModelPage(this.db, query, tenant);
   }
 
   /** `name` -> production alias else newest; `name:3` -> version 3; `name:alias` -> the alias (`latest` falls back to newest). */
@@ -181,8 +184,8 @@ export class ModelCatalog {
     return this.store.materializeSnapshot(resolved.model.id, resolved.version.version, files);
   }
 
-  /** Versions, and how many have every file present in the store; stored bytes and blobs (for the summary). */
-  async storeCounts(): Promise<{ versions: number; versionsOnDisk: number; bytes: number; blobs: number }> {
-    return storeCounts(this.db, await this.store.listBlobs());
+  /** Versions, and how many have every file present in the store; stored bytes and blobs (for the summary); with `tenant`, its share. */
+  async storeCounts(tenant?: string): Promise<{ versions: number; versionsOnDisk: number; bytes: number; blobs: number }> {
+    return storeCounts(this.db, await this.store.listBlobs(), tenant);
   }
 }

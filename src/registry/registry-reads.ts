@@ -138,33 +138,39 @@ export async function compareVersions(
   };
 }
 
-/** Counts, and the average of each metric over the production versions. */
-export async function registryStatistics(db: Executor): Promise<RegistryStatistics> {
-  const models = await db
-    .selectFrom('models')
-    .select((eb) => eb.fn.countAll().as('n'))
-    .executeTakeFirst();
-  const versions = await db.selectFrom('model_versions').select(['format']).execute();
-  const production = await db
+/** Counts, and the average of each metric over the production versions; with `tenant`, of that tenant's models only. */
+export async function registryStatistics(db: Executor, tenant?: string): Promise<RegistryStatistics> {
+  let models = db.selectFrom('models').select((eb) => eb.fn.countAll().as('n'));
+  if (tenant !== undefined) models = models.where('tenant', '=', tenant);
+  let versions = db
+    .selectFrom('model_versions')
+    .innerJoin('models', 'models.id', 'model_versions.model_id')
+    .select(['model_versions.format']);
+  if (tenant !== undefined) versions = versions.where('models.tenant', '=', tenant);
+  let production = db
     .selectFrom('model_aliases')
     .innerJoin('model_versions', 'model_versions.id', 'model_aliases.version_id')
+    .innerJoin('models', 'models.id', 'model_aliases.model_id')
     .select(['model_versions.metrics'])
-    .where('model_aliases.alias', '=', PRODUCTION)
-    .execute();
+    .where('model_aliases.alias', '=', PRODUCTION);
+  if (tenant !== undefined) production = production.where('models.tenant', '=', tenant);
+  const modelRow = await models.executeTakeFirst();
+  const versionRows = await versions.execute();
+  const productionRows = await production.execute();
   const sums: Record<string, { sum: number; count: number }> = {};
-  for (const row of production) {
+  for (const row of productionRows) {
     for (const [key, value] of Object.entries(parseJson<Record<string, number>>(row.metrics, {}))) {
       if (typeof value !== 'number') continue;
       sums[key] = { sum: (sums[key]?.sum ?? 0) + value, count: (sums[key]?.count ?? 0) + 1 };
     }
   }
-  const modelCount = Number(models?.n ?? 0);
+  const modelCount = Number(modelRow?.n ?? 0);
   return {
     total_models: modelCount,
-    total_versions: versions.length,
-    models_in_production: production.length,
-    average_versions_per_model: modelCount ? Math.round((versions.length / modelCount) * 100) / 100 : 0,
+    total_versions: versionRows.length,
+    models_in_production: productionRows.length,
+    average_versions_per_model: modelCount ? Math.round((versionRows.length / modelCount) * 100) / 100 : 0,
     average_production_metrics: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, Math.round((v.sum / v.count) * 1e6) / 1e6])),
-    versions_by_format: countBy(versions, (v) => v.format),
+    versions_by_format: countBy(versionRows, (v) => v.format),
   };
 }

@@ -37,7 +37,8 @@ import type {
 
 export type { PromoteOptions } from './promotion.ts';
 
-const ALIAS = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
+// A letter first, ASCII only, and no trailing dot (model-name.ts explains why).
+const ALIAS = /^[A-Za-z](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_-])?$/;
 
 export class RegistryService {
   constructor(
@@ -70,15 +71,14 @@ export class RegistryService {
   /** Versions are immutable but for their description and tags. */
   async updateVersion(name: string, ref: string, patch: UpdateVersionRequest, context: ActionContext): Promise<VersionInfo> {
     const resolved = await this.catalog.resolve(`${parseModelName(name)}:${ref}`);
+    const changes = {
+      ...(patch.description !== undefined ? { description: patch.description } : {}),
+      ...(patch.tags !== undefined ? { tags: JSON.stringify(patch.tags) } : {}),
+    };
+    // An empty patch changes nothing (and an UPDATE without columns is not SQL).
+    if (Object.keys(changes).length === 0) return this.getVersion(name, String(resolved.version.version));
     await this.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('model_versions')
-        .set({
-          ...(patch.description !== undefined ? { description: patch.description } : {}),
-          ...(patch.tags !== undefined ? { tags: JSON.stringify(patch.tags) } : {}),
-        })
-        .where('id', '=', resolved.version.id)
-        .execute();
+      await trx.updateTable('model_versions').set(changes).where('id', '=', resolved.version.id).execute();
       await recordAuditEvent(trx, context, {
         action: 'version.update',
         target: `${resolved.model.name}:${resolved.version.version}`,
@@ -170,7 +170,7 @@ export class RegistryService {
   async setAlias(name: string, alias: string, versionRef: string, context: ActionContext): Promise<AliasInfo> {
     if (!ALIAS.test(alias) || isVersionNumber(alias) || alias === 'latest')
       throw new InvalidInput(
-        `Invalid alias "${alias}": a letter, then letters, digits, ".", "_" or "-" (not "latest")`,
+        `Invalid alias "${alias}": a letter, then letters, digits, ".", "_" or "-", not ending in "." (not "latest")`,
         { field: 'alias' },
         'invalid_alias',
       );
@@ -188,6 +188,8 @@ export class RegistryService {
   }
 
   async deleteAlias(name: string, alias: string, context: ActionContext): Promise<AliasDeleted> {
+    // Tags made by imports and Ollama copies (`name:1b`) follow the ref rule, wider than ALIAS: a hostile alias is 400, any real one goes.
+    parseModelRef(`${name}:${alias}`);
     return this.db
       .transaction()
       .execute(async (trx) => removeAlias(trx, await this.model(trx, name, true), alias, context))
@@ -212,8 +214,8 @@ export class RegistryService {
     return compareVersions(this.db, await this.model(this.db, name), versions, metric, order);
   }
 
-  /** Counts, and the average of each metric over the production versions. */
-  async statistics(): Promise<RegistryStatistics> {
-    return registryStatistics(this.db);
+  /** Counts, and the average of each metric over the production versions; with `tenant`, of that tenant's models only. */
+  async statistics(tenant?: string): Promise<RegistryStatistics> {
+    return registryStatistics(this.db, tenant);
   }
 }

@@ -7,6 +7,10 @@ import { recordAuditEvent, type ActionContext } from './audit.ts';
 import { findModel, resolveVersion, type ResolvedVersion } from './catalog-queries.ts';
 import type { ModelRef } from './model-name.ts';
 import type { VersionManifest } from '../schemas/models.ts';
+import { tenantOfName } from '../tenants/tenant-names.ts';
+import { assertWithinQuota } from '../tenants/quotas.ts';
+import { countTenantModels, lockTenant, newBytesForTenant, tenantStoredBytes } from '../tenants/tenant-store.ts';
+import { NotFound } from '../errors.ts';
 
 /** The version's own columns, as the catalog computed them from the artifact and the import options. */
 export type VersionFields = Pick<
@@ -62,11 +66,24 @@ export async function insertNextVersion(
     try {
       return await db.transaction().execute(async (trx) => {
         const now = new Date().toISOString();
+        const manifest = JSON.parse(fields.manifest) as VersionManifest;
+        // The tenant's row is locked first, so concurrent imports of one tenant count its use one after another.
+        const tenantName = tenantOfName(name);
+        const tenant = await lockTenant(trx, tenantName);
+        if (!tenant) throw new NotFound(`No tenant named "${tenantName}"`, { tenant: tenantName }, 'tenant_not_found');
         let model = await trx.selectFrom('models').selectAll().where('name', '=', name).executeTakeFirst();
+        if (tenant.quotas.stored_bytes !== undefined) {
+          const adding = await newBytesForTenant(trx, tenantName, manifest.files);
+          assertWithinQuota(tenantName, tenant.quotas, 'stored_bytes', await tenantStoredBytes(trx, tenantName), adding);
+        }
         if (!model) {
+          if (tenant.quotas.models !== undefined) {
+            assertWithinQuota(tenantName, tenant.quotas, 'models', await countTenantModels(trx, tenantName), 1);
+          }
           model = {
             id: randomUUID(),
             name,
+            tenant: tenantName,
             description: details.description ?? null,
             tags: JSON.stringify(details.tags ?? []),
             created_at: now,
@@ -92,7 +109,6 @@ export async function insertNextVersion(
           created_at: now,
         };
         await trx.insertInto('model_versions').values(version).execute();
-        const manifest = JSON.parse(fields.manifest) as VersionManifest;
         if (manifest.files.length > 0) {
           await trx
             .insertInto('version_files')

@@ -11,6 +11,7 @@ import { parseKeepAlive } from './keep-alive.ts';
 import type { LoadPlan } from './backend-contract.ts';
 import type { LoadPlanner } from './load-planner.ts';
 import type { RoomMaker } from './room-maker.ts';
+import type { LoadAdmission } from './load-admission.ts';
 import type { MeasurementStore } from './measurements.ts';
 import type { ModelLauncher } from './backend-contract.ts';
 import type { ServedModel, ServedModelExit } from './served-model.ts';
@@ -37,6 +38,8 @@ export interface DeploymentLifecycleOptions {
   table: DeploymentTable;
   planner: LoadPlanner;
   room: RoomMaker;
+  /** Load quotas of the model's tenant, checked before anything is evicted. */
+  admission: LoadAdmission;
   /** The launcher of a backend's models (runner processes, or an external server). */
   launcherFor(backend: LoadPlan['backend']): ModelLauncher;
   measurements: MeasurementStore;
@@ -71,7 +74,10 @@ export class DeploymentLifecycle {
     // A bad keep-alive is refused before anything changes (no eviction, no "loading" state left behind).
     const keepAliveMs = options.keep_alive === undefined ? undefined : parseKeepAlive(options.keep_alive);
     const plan = await this.o.planner.plan(ref, options);
-    await this.evict(await this.o.room.victimsFor(dep.name, plan, new Set()), dep.name);
+    const needs = await this.o.room.needsOf(plan);
+    // Quota first, then room: a refused load evicts nothing.
+    await this.o.admission.assertAdmits(dep.name, needs, null);
+    await this.evict(await this.o.room.victimsFor(dep.name, plan, needs, new Set()), dep.name);
     dep.state = 'loading';
     dep.failure = null;
     dep.device = plan.choice.device;
@@ -97,7 +103,9 @@ export class DeploymentLifecycle {
   swap(dep: Deployment, ref: string, options: LoadOptions): Promise<void> {
     const work = this.loadLock.run(async () => {
       const plan = await this.o.planner.plan(ref, options);
-      await this.evict(await this.o.room.victimsFor(dep.name, plan, new Set([dep.name])), dep.name);
+      const needs = await this.o.room.needsOf(plan);
+      await this.o.admission.assertAdmits(dep.name, needs, dep);
+      await this.evict(await this.o.room.victimsFor(dep.name, plan, needs, new Set([dep.name])), dep.name);
       // A failed start leaves the old model serving, untouched.
       const fresh = await this.launch(dep, plan);
       const old = dep.served;

@@ -24,6 +24,8 @@ import type { ModelLauncher } from './backend-contract.ts';
 import type { RuntimeEvent, RuntimeEventType } from './runtime-events.ts';
 import { allModelStatuses, deploymentStatus, modelStatus, type StatusSources } from './runtime-status.ts';
 import { Supervisor } from './supervisor.ts';
+import { LoadAdmission } from './load-admission.ts';
+import type { Quotas } from '../tenants/quotas.ts';
 
 export type { RuntimeEvent } from './runtime-events.ts';
 export type { Lease, LeaseOptions } from './inference-lease.ts';
@@ -39,6 +41,11 @@ export interface ModelRuntimeOptions {
   startRunner?: StartRunner;
   /** Refuses versions that failed validation or lack files (src/hub/integrity.ts); none: no check. */
   integrity?: { assertLoadable(resolved: ResolvedVersion): Promise<void> };
+  /**
+   * The quotas of a tenant (TenantService.quotasOf): loaded_models, ram_mb and vram_mb are enforced when a load is
+   * admitted, and ram_mb / vram_mb are the tenant's share when placement evicts. None: no tenant has quotas.
+   */
+  tenantQuotas?: (tenant: string) => Promise<Quotas>;
 }
 
 /** Memory held by loaded models, per device, for monitoring, estimates and advice. */
@@ -57,6 +64,9 @@ export class ModelRuntime extends EventEmitter<{ event: [RuntimeEvent] }> {
   /** One launcher per backend: the runner launcher for in-process backends, its own for an external one. */
   private readonly launchers = new Map<BackendId, ModelLauncher>();
   private readonly statusSources: StatusSources;
+  private readonly planner: LoadPlanner;
+  private readonly room: RoomMaker;
+  private readonly admission: LoadAdmission;
   private shuttingDown = false;
 
   constructor(private readonly o: ModelRuntimeOptions) {
@@ -72,10 +82,15 @@ export class ModelRuntime extends EventEmitter<{ event: [RuntimeEvent] }> {
       emit: (type, dep, details) => this.emitEvent(type, dep, details),
       stopping: () => this.shuttingDown,
     });
+    const quotas = o.tenantQuotas ?? (async () => ({}));
+    this.planner = new LoadPlanner({ catalog: o.catalog, gpus: o.gpus, config, integrity: o.integrity });
+    this.room = new RoomMaker({ table: this.table, catalog: o.catalog, measurements: o.measurements, gpus: o.gpus, config, quotas });
+    this.admission = new LoadAdmission({ table: this.table, quotas });
     this.lifecycle = new DeploymentLifecycle({
       table: this.table,
-      planner: new LoadPlanner({ catalog: o.catalog, gpus: o.gpus, config, integrity: o.integrity }),
-      room: new RoomMaker({ table: this.table, catalog: o.catalog, measurements: o.measurements, gpus: o.gpus, config }),
+      planner: this.planner,
+      room: this.room,
+      admission: this.admission,
       launcherFor: (backend) => this.launcherFor(backend),
       measurements: o.measurements,
       config,
@@ -132,6 +147,8 @@ export class ModelRuntime extends EventEmitter<{ event: [RuntimeEvent] }> {
   private async loadDeployment(ref: string, options: LoadOptions): Promise<Deployment> {
     if (this.shuttingDown) throw new ServiceUnavailable('The server is shutting down', undefined, 'shutting_down');
     const parsed = parseModelRef(ref);
+    // A name the catalog does not know is refused before it gets a deployment entry (a refusal leaves no trace).
+    if (!this.table.get(parsed.name)) await this.o.catalog.resolve(ref);
     const dep = this.table.getOrCreate(parsed.name);
     if (dep.pending) {
       await dep.pending;
@@ -156,11 +173,24 @@ export class ModelRuntime extends EventEmitter<{ event: [RuntimeEvent] }> {
     return dep;
   }
 
+  /**
+   * Refuses early (409 quota_exceeded) a load its tenant's quotas would refuse now, for callers that answer before the
+   * load runs (`?wait=false`). Advisory only: the load itself checks again under the load lock.
+   */
+  async assertLoadAdmissible(ref: string, options: LoadOptions = {}): Promise<void> {
+    const { name } = parseModelRef(ref);
+    const dep = this.table.get(name);
+    if (dep?.state === 'loaded' || dep?.pending) return;
+    const plan = await this.planner.plan(ref, options);
+    await this.admission.assertAdmits(name, await this.room.needsOf(plan), null);
+  }
+
   /** Unloads a model (idempotent: not loaded answers as is). Waits for a load in progress first. */
   async unload(ref: string): Promise<ModelStatus> {
     const { name } = parseModelRef(ref);
     const existing = this.table.get(name);
-    if (!existing) await this.o.catalog.resolve(name);
+    // An idle entry may be left by a load that failed (a name not in the catalog): a missing model is 404 all the same.
+    if (!existing || (existing.state === 'not_loaded' && !existing.pending)) await this.o.catalog.resolve(name);
     const dep = existing ?? this.table.getOrCreate(name);
     if (dep.pending) await dep.pending.catch(() => undefined);
     await this.lifecycle.stop(dep, 'model.unloaded', { reason: 'requested' });
@@ -215,8 +245,9 @@ export class ModelRuntime extends EventEmitter<{ event: [RuntimeEvent] }> {
     return modelStatus(this.statusSources, ref);
   }
 
-  statusAll(): Promise<Record<string, ModelStatus>> {
-    return allModelStatuses(this.statusSources);
+  /** Every model of the catalog with its status; `tenant`: that tenant's models only. */
+  statusAll(tenant?: string): Promise<Record<string, ModelStatus>> {
+    return allModelStatuses(this.statusSources, tenant);
   }
 
   /** Starts a warm spare runner for each backend the catalog holds models for, so first loads are fast too. */

@@ -2,6 +2,7 @@
 import { HangarError } from '../errors.ts';
 import { estimateMemory } from '../model-shape/memory-model.ts';
 import type { ModelShape } from '../model-shape/model-shape.ts';
+import { tenantOfName } from '../tenants/tenant-names.ts';
 import { backendSpec, type BackendId } from './backends.ts';
 
 export const MIB = 1024 * 1024;
@@ -44,6 +45,8 @@ export interface ResidentModel {
   /** Requests running or queued. */
   busy: number;
   pinned: boolean;
+  /** Another tenant's model that this load may not take (the loading tenant is over its share): never evicted for it. */
+  reserved?: boolean;
   lastUsedAt: number;
   /** When its keep-alive runs out (ms epoch); null while busy or kept forever. */
   expiresAt: number | null;
@@ -60,11 +63,14 @@ export interface EvictionRequest {
 
 export type EvictionPlan =
   | { fits: true; evict: string[] }
-  | { fits: false; freeBytes: number; blocked: Array<{ name: string; reason: 'pinned' | 'busy'; memoryBytes: number }> };
+  | { fits: false; freeBytes: number; blocked: Array<{ name: string; reason: BlockedReason; memoryBytes: number }> };
 
-/** Idle, unpinned models in eviction order: keep-alive already expired first (oldest expiry first), then least recently used. */
+/** Why a resident model could not be evicted: pinned, serving requests, or another tenant's while the loading one is over its share. */
+export type BlockedReason = 'pinned' | 'busy' | 'other_tenant';
+
+/** Idle, unpinned, unreserved models in eviction order: keep-alive already expired first (oldest expiry first), then least recently used. */
 export function evictionOrder(resident: ResidentModel[], now: number): ResidentModel[] {
-  const candidates = resident.filter((m) => !m.pinned && m.busy === 0);
+  const candidates = resident.filter((m) => !m.pinned && !m.reserved && m.busy === 0);
   const expired = candidates
     .filter((m) => m.expiresAt !== null && m.expiresAt <= now)
     .sort((a, b) => (a.expiresAt ?? 0) - (b.expiresAt ?? 0));
@@ -86,13 +92,19 @@ export function planEviction(request: EvictionRequest): EvictionPlan {
     count -= 1;
   }
   if (fits()) return { fits: true, evict };
-  const blocked = request.resident
-    .filter((m) => m.pinned || m.busy > 0)
-    .map((m) => ({ name: m.name, reason: m.pinned ? ('pinned' as const) : ('busy' as const), memoryBytes: m.memoryBytes }));
+  const reasonOf = (m: ResidentModel): BlockedReason | null =>
+    m.pinned ? 'pinned' : m.busy > 0 ? 'busy' : m.reserved ? 'other_tenant' : null;
+  const blocked = request.resident.flatMap((m) => {
+    const reason = reasonOf(m);
+    return reason === null ? [] : [{ name: m.name, reason, memoryBytes: m.memoryBytes }];
+  });
   return { fits: false, freeBytes: Math.max(0, request.budgetBytes - request.resident.reduce((s, m) => s + m.memoryBytes, 0)), blocked };
 }
 
-/** 409 insufficient_memory with the numbers a user needs to act on it. */
+/**
+ * 409 insufficient_memory with the numbers a user needs to act on it. Models of other tenants than the loading model's
+ * are listed without their names (`model: null`): the caller may be a tenant, and names must not leak across tenants.
+ */
 export function insufficientMemory(
   name: string,
   device: string,
@@ -112,7 +124,11 @@ export function insufficientMemory(
       free_mb: mb(plan.freeBytes),
       budget_mb: mb(budgetBytes),
       max_loaded_models: maxLoadedModels,
-      not_evictable: plan.blocked.map((b) => ({ model: b.name, reason: b.reason, memory_mb: mb(b.memoryBytes) })),
+      not_evictable: plan.blocked.map((b) => ({
+        model: tenantOfName(b.name) === tenantOfName(name) ? b.name : null,
+        reason: b.reason,
+        memory_mb: mb(b.memoryBytes),
+      })),
     },
   );
 }

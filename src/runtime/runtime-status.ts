@@ -123,12 +123,12 @@ export async function modelStatus(sources: StatusSources, ref: string): Promise<
   return statusOfSummary(sources, detail);
 }
 
-/** Every model in the catalog, keyed by name. */
-export async function allModelStatuses(sources: StatusSources): Promise<Record<string, ModelStatus>> {
+/** Every model in the catalog (of `tenant` only, when given), keyed by name. */
+export async function allModelStatuses(sources: StatusSources, tenant?: string): Promise<Record<string, ModelStatus>> {
   const out: Record<string, ModelStatus> = {};
   let token: string | undefined;
   do {
-    const page = await sources.catalog.listModels({ limit: 500, page_token: token });
+    const page = await sources.catalog.listModels({ limit: 500, page_token: token }, tenant);
     for (const model of page.models) out[model.name] = await statusOfSummary(sources, model);
     token = page.next_page_token ?? undefined;
   } while (token);

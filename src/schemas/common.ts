@@ -1,6 +1,15 @@
 // Schemas shared by many routes: the error body and pagination parameters.
 import { Type, type Static } from 'typebox';
 
+/**
+ * Schema keyword marking a request field that names one of the caller's models (`name` or `name:ref`): for a
+ * tenant's key, src/http/plugins/tenant-names.ts qualifies it with the tenant before the handler reads it.
+ */
+export const MODEL_NAME_KEYWORD = 'x-model-name';
+
+/** A request string that names a model of the caller's tenant. */
+export const ModelNameString = (options: Parameters<typeof Type.String>[0] = {}) => Type.String({ ...options, [MODEL_NAME_KEYWORD]: true });
+
 /** `schema` or null: optional facts that are always present in a reply. */
 export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 

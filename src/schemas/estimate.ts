@@ -2,6 +2,7 @@
 import { Type, type Static } from 'typebox';
 import { Nullable } from './common.ts';
 import { ModelFormat } from './models.ts';
+import { Revision } from './names.ts';
 
 export const EstimateMemoryQuery = Type.Object({
   model: Type.String({
@@ -17,14 +18,7 @@ export const EstimateMemoryQuery = Type.Object({
         "Quantization (Q8_0, F16, fp32, q8…); for a local model it must be the version's own; for a hub repo it picks the variant (default: the repo's default).",
     }),
   ),
-  revision: Type.Optional(
-    Type.String({
-      minLength: 1,
-      maxLength: 128,
-      pattern: '^[A-Za-z0-9._/-]+$',
-      description: 'Hub repos: branch, tag or commit (default main).',
-    }),
-  ),
+  revision: Type.Optional(Revision('Hub repos: branch, tag or commit (default main).')),
   context_size: Type.Optional(
     Type.Integer({
       minimum: 1,

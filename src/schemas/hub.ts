@@ -1,6 +1,7 @@
 // Schemas of the hub routes: model info with variants, download requests and background jobs.
 import { Type, type Static } from 'typebox';
-import { Nullable } from './common.ts';
+import { ModelNameString, Nullable } from './common.ts';
+import { QuantizationName, ResourceId, Revision } from './names.ts';
 
 const N = (description: string) => Nullable(Type.Number({ description }));
 
@@ -9,9 +10,7 @@ export const RepoIdParams = Type.Object({
 });
 
 export const RevisionQuery = Type.Object({
-  revision: Type.Optional(
-    Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._/-]+$', description: 'Branch, tag or commit (default main).' }),
-  ),
+  revision: Type.Optional(Revision('Branch, tag or commit (default main).')),
 });
 
 /** The formats a hub repo's variant can be in. */
@@ -109,14 +108,7 @@ export type HubModelInfo = Static<typeof HubModelInfo>;
 export const DownloadRequest = Type.Object(
   {
     repo_id: Type.String({ minLength: 1, maxLength: 96, description: 'Hub repo, e.g. sentence-transformers/all-MiniLM-L6-v2.' }),
-    revision: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 128,
-        pattern: '^[A-Za-z0-9._/-]+$',
-        description: 'Branch, tag or commit; default main. The job pins the commit it resolves to.',
-      }),
-    ),
+    revision: Type.Optional(Revision('Branch, tag or commit; default main. The job pins the commit it resolves to.')),
     variant: Type.Optional(
       Type.String({
         minLength: 1,
@@ -126,7 +118,7 @@ export const DownloadRequest = Type.Object(
       }),
     ),
     name: Type.Optional(
-      Type.String({
+      ModelNameString({
         minLength: 1,
         maxLength: 160,
         description: 'Model name to create the version under (default the repo id); name:tag also sets alias tag.',
@@ -136,12 +128,9 @@ export const DownloadRequest = Type.Object(
       Type.Boolean({ description: 'Fetch every file again even when the store has it (replaces corrupt copies).' }),
     ),
     quantize: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 16,
-        description:
-          "Quantize what is downloaded (Q4_K_M, Q8_0, q4, fp16, q8…) before it becomes a version: one job, one version (the quantized one). Without `variant`, the repo's full-precision variant is fetched.",
-      }),
+      QuantizationName(
+        "Quantize what is downloaded (Q4_K_M, Q8_0, q4, fp16, q8…) before it becomes a version: one job, one version (the quantized one). Without `variant`, the repo's full-precision variant is fetched.",
+      ),
     ),
     allow: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
@@ -189,6 +178,7 @@ export const JobInfo = Type.Object({
   quantization: Type.String(),
   format: Type.String(),
   model: Type.String({ description: 'The model name the version is created under.' }),
+  tenant: Type.String({ description: "The tenant that owns the job: its model's." }),
   force_redownload: Type.Boolean(),
   progress: Type.Object({
     bytes_done: Type.Integer(),
@@ -262,7 +252,7 @@ export const JobListQuery = Type.Object({
   ),
 });
 
-export const JobIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const JobIdParams = Type.Object({ id: ResourceId('Job id.') });
 
 export const HubSearchQuery = Type.Object({
   q: Type.String({ minLength: 1, maxLength: 96, description: 'Text the repo id contains (the hub searches case-insensitively).' }),

@@ -1,6 +1,6 @@
 // Schemas of the model catalog: models, versions, manifests, import and delete.
 import { Type, type Static } from 'typebox';
-import { NextPageToken, PageQuery, Nullable } from './common.ts';
+import { ModelNameString, NextPageToken, PageQuery, Nullable } from './common.ts';
 import { MODEL_FORMATS } from '../model-shape/model-shape.ts';
 
 export const ModelFormat = Type.Enum(MODEL_FORMATS);
@@ -87,7 +87,7 @@ export const ModelList = Type.Object({
 
 export const ImportRequest = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 128, description: 'name or name:tag (the tag becomes an alias).' }),
+    name: ModelNameString({ minLength: 1, maxLength: 128, description: 'name or name:tag (the tag becomes an alias).' }),
     path: Type.String({ minLength: 1, maxLength: 4096, description: 'A folder or file on the server.' }),
     description: Type.Optional(Type.String({ maxLength: 4096 })),
     tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32 })),
@@ -116,5 +116,5 @@ export const DeleteQuery = Type.Object({
 export type DeleteQuery = Static<typeof DeleteQuery>;
 
 export const ModelNameParams = Type.Object({
-  name: Type.String({ description: 'Model name, optionally name:ref. `/` may be sent as is or as %2F.' }),
+  name: ModelNameString({ description: 'Model name, optionally name:ref. `/` may be sent as is or as %2F.' }),
 });

@@ -1,27 +1,33 @@
 // Request and response shapes of the Ollama-compatible model-management routes (pull, push, create, copy, delete, blobs), named as Ollama names them.
 import { Type, type Static } from 'typebox';
+import { ModelNameString } from './common.ts';
 
-const ModelName = Type.String({
-  minLength: 1,
-  maxLength: 160,
-  description: 'An Ollama model name: `name`, `name:tag`, `org/name:tag`, `hf.co/org/repo:quant`.',
-});
-const DeprecatedName = Type.String({
-  minLength: 1,
-  maxLength: 160,
-  description: 'Older name of `model`; the official clients still send it for pull, push and delete.',
-});
+const NAME_LIMITS = { minLength: 1, maxLength: 160 } as const;
+const MODEL_DESCRIPTION = 'An Ollama model name: `name`, `name:tag`, `org/name:tag`, `hf.co/org/repo:quant`.';
+const DEPRECATED_DESCRIPTION = 'Older name of `model`; the official clients still send it for pull, push and delete.';
+
+/** A pull names what to fetch (a hub repo, a library name), parsed before the Hangar name it makes is qualified with the tenant. */
+const PullName = Type.String({ ...NAME_LIMITS, description: MODEL_DESCRIPTION });
+const DeprecatedPullName = Type.String({ ...NAME_LIMITS, description: DEPRECATED_DESCRIPTION });
+/** A model of the caller's tenant: a tenant key's name is qualified with its tenant before the handler reads it. */
+const ModelName = ModelNameString({ ...NAME_LIMITS, description: MODEL_DESCRIPTION });
+const DeprecatedName = ModelNameString({ ...NAME_LIMITS, description: DEPRECATED_DESCRIPTION });
 const Stream = Type.Boolean({ description: 'NDJSON progress lines (default true); false answers one object at the end.' });
 
 export const PullBody = Type.Object({
-  model: Type.Optional(ModelName),
-  name: Type.Optional(DeprecatedName),
+  model: Type.Optional(PullName),
+  name: Type.Optional(DeprecatedPullName),
   insecure: Type.Optional(Type.Boolean({ description: 'Accepted and ignored: the hub endpoint is HF_ENDPOINT.' })),
   stream: Type.Optional(Stream),
 });
 export type PullBody = Static<typeof PullBody>;
 
-export const PushBody = PullBody;
+export const PushBody = Type.Object({
+  model: Type.Optional(ModelName),
+  name: Type.Optional(DeprecatedName),
+  insecure: Type.Optional(Type.Boolean({ description: 'Accepted and ignored: nothing is pushed.' })),
+  stream: Type.Optional(Stream),
+});
 
 /** One line of a pull or create stream, and the single answer with `stream:false`. */
 export const ProgressLine = Type.Object(
@@ -41,14 +47,14 @@ export type DeleteBody = Static<typeof DeleteBody>;
 
 export const CopyBody = Type.Object({
   source: ModelName,
-  destination: Type.String({ minLength: 1, maxLength: 160, description: 'A new name, or `sourcename:tag` for an alias.' }),
+  destination: ModelNameString({ ...NAME_LIMITS, description: 'A new name, or `sourcename:tag` for an alias.' }),
 });
 export type CopyBody = Static<typeof CopyBody>;
 
 export const CreateBody = Type.Object({
   model: ModelName,
   from: Type.Optional(
-    Type.String({ minLength: 1, maxLength: 160, description: 'An existing model to build on (its files are shared, not copied).' }),
+    ModelNameString({ ...NAME_LIMITS, description: 'An existing model to build on (its files are shared, not copied).' }),
   ),
   files: Type.Optional(
     Type.Record(Type.String({ minLength: 1, maxLength: 512 }), Type.String({ pattern: '^sha256:[0-9a-f]{64}$' }), {

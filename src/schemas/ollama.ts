@@ -1,11 +1,13 @@
 // Schemas of the Ollama-compatible surface: bodies and replies as Ollama's docs/api.md and its official clients spell them.
 import { Type, type Static } from 'typebox';
 import { KeepAlive } from './runtime.ts';
+import { ModelNameString } from './common.ts';
 
 // Ollama's server ignores fields it does not know (clients send newer ones, e.g. `think`), so bodies stay open.
 const OPEN = { additionalProperties: true } as const;
 
-const ModelName = Type.String({
+// A model of the caller's tenant: a tenant key's name is qualified with its tenant before the handler reads it.
+const ModelName = ModelNameString({
   minLength: 1,
   maxLength: 256,
   description: 'Ollama-style `name:tag`: `name`/`name:latest` is the served version.',
@@ -208,7 +210,7 @@ export const OllamaPsResponse = Type.Object({
 export const OllamaShowRequest = Type.Object(
   {
     model: Type.Optional(ModelName),
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Older clients’ spelling of model.' })),
+    name: Type.Optional(ModelNameString({ minLength: 1, maxLength: 256, description: 'Older clients’ spelling of model.' })),
     verbose: Type.Optional(Type.Boolean()),
   },
   OPEN,

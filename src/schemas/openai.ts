@@ -1,11 +1,12 @@
 // Wire schemas of the OpenAI-compatible surface (/v1): bodies as OpenAI's clients send them (unknown fields accepted), replies as OpenAI's.
 import { Type, type Static, type TSchema } from 'typebox';
-import { Nullable } from './common.ts';
+import { ModelNameString, Nullable } from './common.ts';
 
 /** Optional, and `null` allowed: clients built on OpenAI's spec send `null` for fields they leave unset. */
 const Maybe = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
 
-const ModelName = Type.String({
+// A model of the caller's tenant: a tenant key's name is qualified with its tenant before the handler reads it.
+const ModelName = ModelNameString({
   minLength: 1,
   maxLength: 256,
   description: 'A name from GET /v1/models (`name:latest`, `name:<alias>`, `name:<version>`).',
@@ -25,7 +26,7 @@ export const OpenAiModel = Type.Object(
 
 export const OpenAiModelList = Type.Object({ object: Type.Literal('list'), data: Type.Array(OpenAiModel) });
 
-export const OpenAiModelParams = Type.Object({ model: Type.String({ minLength: 1, maxLength: 1024 }) });
+export const OpenAiModelParams = Type.Object({ model: ModelNameString({ minLength: 1, maxLength: 1024 }) });
 
 // ---------------------------------------------------------------- shared generation fields
 

@@ -1,13 +1,13 @@
 // Schemas of the registry routes: version and alias parameters, promotion and rollback, history, comparison, statistics.
 import { Type, type Static } from 'typebox';
-import { NextPageToken, Nullable } from './common.ts';
+import { ModelNameString, NextPageToken, Nullable } from './common.ts';
 import { VersionInfo } from './models.ts';
 
 export const VersionParams = Type.Object({
-  name: Type.String(),
+  name: ModelNameString(),
   version: Type.String({ maxLength: 64, description: 'Version number or alias.' }),
 });
-export const AliasParams = Type.Object({ name: Type.String(), alias: Type.String({ maxLength: 64 }) });
+export const AliasParams = Type.Object({ name: ModelNameString(), alias: Type.String({ maxLength: 64 }) });
 
 const VersionTags = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32 });
 
@@ -145,7 +145,10 @@ export type RegistryStatistics = Static<typeof RegistryStatistics>;
 
 /** Seed 003's version check. */
 export const ValidateVersionRequest = Type.Object(
-  { model_name: Type.Optional(Type.String({ maxLength: 128 })), version: Type.Union([Type.String({ maxLength: 128 }), Type.Integer()]) },
+  {
+    model_name: Type.Optional(ModelNameString({ maxLength: 128 })),
+    version: Type.Union([Type.String({ maxLength: 128 }), Type.Integer()]),
+  },
   { additionalProperties: false },
 );
 export type ValidateVersionRequest = Static<typeof ValidateVersionRequest>;

@@ -1,7 +1,8 @@
 // Schemas of the runtime: load options, model status (seeds 000/002/003) and inference requests and replies.
 import { Type, type Static } from 'typebox';
-import { Nullable } from './common.ts';
+import { ModelNameString, Nullable } from './common.ts';
 import { BACKEND_IDS } from '../runtime/backend-ids.ts';
+import { QuantizationName } from './names.ts';
 
 /** The backend serving a model (runtime/backends.ts lists them). */
 export const BackendName = Type.Enum(BACKEND_IDS);
@@ -28,12 +29,9 @@ export const LoadOptions = Type.Object(
     keep_alive: Type.Optional(KeepAlive),
     pinned: Type.Optional(Type.Boolean({ description: 'Never evict this model to make room for another.' })),
     quantization: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 16,
-        description:
-          'Load the model in this quantization (q4, q8, Q4_K_M, fp16…): a version of the model already in it, else one quantized from the version the name serves first (a quantize job), then loaded. Load only.',
-      }),
+      QuantizationName(
+        'Load the model in this quantization (q4, q8, Q4_K_M, fp16…): a version of the model already in it, else one quantized from the version the name serves first (a quantize job), then loaded. Load only.',
+      ),
     ),
   },
   { additionalProperties: false },
@@ -44,7 +42,7 @@ export const LoadBody = Type.Union([LoadOptions, Type.Null()]);
 
 export const SeedLoadRequest = Type.Object(
   {
-    model_name: Type.String({ minLength: 1, maxLength: 128 }),
+    model_name: ModelNameString({ minLength: 1, maxLength: 128 }),
     ...LoadOptions.properties,
   },
   { additionalProperties: false },
@@ -106,7 +104,7 @@ export const SeedModelList = Type.Object({
 
 export const EmbeddingsRequest = Type.Object(
   {
-    model: Type.String({ minLength: 1, maxLength: 128 }),
+    model: ModelNameString({ minLength: 1, maxLength: 128 }),
     input: Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1, maxItems: 2048 })]),
     keep_alive: Type.Optional(KeepAlive),
   },
@@ -122,7 +120,7 @@ export const EmbeddingsResponse = Type.Object({
 });
 
 const GenerationFields = {
-  model: Type.String({ minLength: 1, maxLength: 128 }),
+  model: ModelNameString({ minLength: 1, maxLength: 128 }),
   max_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 131_072, default: 128 })),
   temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 5, default: 0.8 })),
   stop: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String({ minLength: 1 }), { maxItems: 16 })])),

@@ -1,6 +1,7 @@
 // Schemas of the webhook routes: subscriptions, the reply that shows the secret once, and delivery records.
 import { Type, type Static } from 'typebox';
 import { Nullable } from './common.ts';
+import { ResourceId } from './names.ts';
 
 /** An event type (`model.loaded`), a family (`model.*`) or everything (`*`). */
 export const EventPattern = Type.String({ pattern: '^(\\*|[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+)*(\\.\\*)?)$', maxLength: 128 });
@@ -17,6 +18,8 @@ export const CreateWebhookRequest = Type.Object(
 );
 export type CreateWebhookRequest = Static<typeof CreateWebhookRequest>;
 
+export const WebhookIdParams = Type.Object({ id: ResourceId('Webhook id.') });
+
 export const WebhookInfo = Type.Object({
   id: Type.String(),
   url: Type.String(),
@@ -24,6 +27,9 @@ export const WebhookInfo = Type.Object({
   active: Type.Boolean(),
   created_at: Type.String(),
   created_by: Type.String(),
+  tenant: Nullable(
+    Type.String({ description: "The tenant whose events it receives (a tenant key's webhook); null: every tenant's (a system key's)." }),
+  ),
 });
 export type WebhookInfo = Static<typeof WebhookInfo>;
 

@@ -30,6 +30,26 @@ export function assertSafeRelativePath(relative: string): void {
   }
 }
 
+/** A segment of a file name a client chooses: ASCII letters, digits, `._-`, not starting with a dot, not ending with a dot. */
+const CLIENT_FILE_SEGMENT = /^[A-Za-z0-9_-](?:[A-Za-z0-9._-]{0,253}[A-Za-z0-9_-])?$/;
+const MAX_CLIENT_FILE_PATH = 1024;
+
+/**
+ * For file names a client picks (Ollama create's `files`): a safe relative path whose segments are also plain ASCII, so no
+ * NUL, control character, backslash, look-alike (U+2215, U+FF0F) or trailing dot reaches a manifest or a snapshot folder.
+ * Hub paths keep the wider assertSafeRelativePath: they are the hub's names, checked before they are planned.
+ */
+export function assertClientFilePath(relative: string): void {
+  assertSafeRelativePath(relative);
+  if (relative.length > MAX_CLIENT_FILE_PATH || !relative.split('/').every((segment) => CLIENT_FILE_SEGMENT.test(segment))) {
+    throw new InvalidInput(
+      `Invalid file name "${relative.slice(0, 200)}": "/"-separated segments of letters, digits, ".", "_" or "-", not starting or ending with "."`,
+      { path: relative.slice(0, 200) },
+      'invalid_artifact_path',
+    );
+  }
+}
+
 export class BlobStore {
   readonly root: string;
 

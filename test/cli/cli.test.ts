@@ -155,6 +155,34 @@ test('hangar keys: the first admin key is made --local; keys then work through t
   assert.match(listed.stdout, /reader\s+viewer/);
   assert.equal((await hangar(['keys', 'revoke', 'reader'], url, { HANGAR_API_KEY: key })).code, 0);
   assert.equal((await hangar(['ls'], url, { HANGAR_API_KEY: viewerKey })).code, 1);
+
+  // Tenants: made by the system admin, with quotas; a tenant key is made for it, rotated, and the tenant removed when empty.
+  const as = { HANGAR_API_KEY: key };
+  const made2 = await hangar(['tenants', 'create', 'team-a', '--description', 'Team A', '--quota', 'models=3'], url, as);
+  assert.equal(made2.code, 0, made2.stderr);
+  assert.match(made2.stdout, /models\s+0\s+3/);
+  assert.equal((await hangar(['tenants', 'create', 'team-b', '--quota', 'bogus=1'], url, as)).code, 2);
+  const set = await hangar(['tenants', 'set', 'team-a', '--quota', 'models=none', '--quota', 'loaded_models=1'], url, as);
+  assert.equal(set.code, 0, set.stderr);
+  assert.match(set.stdout, /models\s+0\s+unlimited/);
+  assert.match(set.stdout, /loaded_models\s+0\s+1/);
+  const teamKey = await hangar(['keys', 'create', 'team-a-ops', '--role', 'admin', '--tenant', 'team-a'], url, as);
+  assert.match(teamKey.stdout, /tenant team-a/);
+  const oldKey = /Key \(shown only now\): (hgr_\S+)/.exec(teamKey.stdout)?.[1] ?? '';
+  assert.equal((await hangar(['tenants', 'ls'], url, { HANGAR_API_KEY: oldKey })).code, 1);
+  const rotated = await hangar(['keys', 'rotate', 'team-a-ops', '--grace', '0'], url, { HANGAR_API_KEY: oldKey });
+  assert.equal(rotated.code, 0, rotated.stderr);
+  const newKey = /New key \(shown only now\): (hgr_\S+)/.exec(rotated.stdout)?.[1] ?? '';
+  assert.equal((await hangar(['ls'], url, { HANGAR_API_KEY: oldKey })).code, 1);
+  const teamKeys = await hangar(['keys', 'ls'], url, { HANGAR_API_KEY: newKey });
+  assert.match(teamKeys.stdout, /team-a-ops\s+admin\s+team-a/);
+  assert.doesNotMatch(teamKeys.stdout, /first-admin/);
+  const listedTenants = await hangar(['tenants', 'ls'], url, as);
+  assert.match(listedTenants.stdout, /default/);
+  assert.match(listedTenants.stdout, /team-a\s+0\s+0\s+0\s+loaded_models=1/);
+  assert.equal((await hangar(['tenants', 'rm', 'team-a'], url, as)).code, 1);
+  assert.equal((await hangar(['keys', 'revoke', 'team-a-ops'], url, as)).code, 0);
+  assert.equal((await hangar(['tenants', 'rm', 'team-a'], url, as)).code, 0);
 });
 
 test('hangar load, ps, embed, run (streamed) and unload against a server with the demo models', async (t) => {

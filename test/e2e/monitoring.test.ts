@@ -68,7 +68,8 @@ test('metrics match the traffic exactly; /metrics is valid Prometheus text with 
   assert.equal(requests?.metrics.find((m) => m.labels?.outcome === 'unsupported_operation')?.value, '5');
   assert.equal(family('hangar_inference_duration_seconds')?.type, 'HISTOGRAM');
   // The parser keeps no labels on histogram series, so their count is read from the exposition line.
-  assert.match(exposition, /^hangar_inference_duration_seconds_count\{model="demo-embed-small",kind="embed"\} 12$/m);
+  // Every model series names its tenant (auth off: all in the default tenant).
+  assert.match(exposition, /^hangar_inference_duration_seconds_count\{model="demo-embed-small",tenant="default",kind="embed"\} 12$/m);
   assert.equal(family('hangar_model_loaded')?.metrics.find((m) => m.labels?.model === 'demo-embed-small')?.labels?.device, 'cpu');
   assert.ok(Number(family('hangar_model_memory_bytes')?.metrics.find((m) => m.labels?.model === 'demo-embed-small')?.value) > 10_000_000);
   assert.ok(Number(family('hangar_tokens_total')?.metrics.find((m) => m.labels?.direction === 'prompt')?.value) > 0);

@@ -10,11 +10,12 @@ test('whoami: the key’s name and role with auth on, null without a valid key, 
   const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
   const anonymous = await server.request('GET', '/api/v1/auth/whoami');
   assert.equal(anonymous.status, 200);
-  assert.deepEqual(anonymous.body, { auth_enabled: true, actor: 'anonymous', role: null });
+  assert.deepEqual(anonymous.body, { auth_enabled: true, actor: 'anonymous', role: null, tenant: null });
   assert.deepEqual((await server.request('GET', '/api/v1/auth/whoami', undefined, bearer('not-a-key'))).body, {
     auth_enabled: true,
     actor: 'anonymous',
     role: null,
+    tenant: null,
   });
   const created = await server.request<{ key: string }>('POST', '/api/v1/keys', { name: 'grafana', role: 'viewer' }, bearer(ADMIN));
   assert.equal(created.status, 201);
@@ -22,8 +23,14 @@ test('whoami: the key’s name and role with auth on, null without a valid key, 
     auth_enabled: true,
     actor: 'grafana',
     role: 'viewer',
+    tenant: null,
   });
 
   const open = await startTestServer(t);
-  assert.deepEqual((await open.request('GET', '/api/v1/auth/whoami')).body, { auth_enabled: false, actor: 'anonymous', role: 'admin' });
+  assert.deepEqual((await open.request('GET', '/api/v1/auth/whoami')).body, {
+    auth_enabled: false,
+    actor: 'anonymous',
+    role: 'admin',
+    tenant: null,
+  });
 });

@@ -44,6 +44,8 @@ export async function startTestServer(t: Pick<TestContext, 'after'>, options: Te
     DATABASE_URL: options.databaseUrl ?? '',
     // Spare runners cost a process each; tests that measure them turn them on.
     HANGAR_RUNTIME_WARM_SPARES: 'false',
+    // Tests import fixtures from temp folders with tenant keys too; tenant-import-roots.test.ts checks the default.
+    HANGAR_TENANT_IMPORT_ROOTS: os.tmpdir(),
     // Load tests send thousands of requests a minute; rate-limit tests keep the default.
     ...(options.defaultRateLimit ? {} : { API_RATE_LIMIT: '1000000' }),
     ...options.env,

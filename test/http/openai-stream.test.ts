@@ -5,6 +5,7 @@ import Fastify from 'fastify';
 import OpenAI, { APIError } from 'openai';
 import { HangarError } from '../../src/errors.ts';
 import { openAiStream } from '../../src/http/openai/openai-stream.ts';
+import { TenantScope } from '../../src/tenants/tenant-scope.ts';
 
 const chunk = (content: string) => ({
   id: 'chatcmpl-1',
@@ -16,6 +17,8 @@ const chunk = (content: string) => ({
 
 test('a failure after the first frame is an error frame the official client raises; before it, the error is thrown', async (t) => {
   const app = Fastify();
+  // Streams name models as the caller's scope shows them; the auth plugin sets it in the real app.
+  app.decorateRequest('scope', { getter: () => TenantScope.system() });
   let thrownBeforeOpening: unknown = null;
   app.post('/v1/chat/completions', async (request, reply) => {
     const stream = openAiStream(request, reply);

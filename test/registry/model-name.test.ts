@@ -34,6 +34,12 @@ test('invalid names are refused with invalid_model_name and a reason', () => {
     'list/x',
     'x?y',
     'a#b',
+    'trailing.',
+    'org/trailing./x',
+    'a:tag.',
+    ' padded',
+    'tinyll\u0430ma',
+    'org\u2215name',
   ];
   for (const name of bad) {
     assert.throws(

@@ -2,7 +2,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { openDatabase } from '../../src/db/database.ts';
@@ -16,6 +16,7 @@ import { listAuditEvents } from '../../src/registry/audit.ts';
 import { HangarError } from '../../src/errors.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { httpStatus } from '../../src/http/error-status.ts';
+import { SecretBox } from '../../src/security/secret-box.ts';
 
 const actor = { actor: 'tester', requestId: 'req-1' };
 const logger = pino({ level: 'silent' });
@@ -61,8 +62,10 @@ async function setup(t: TestContext) {
     await database.db.destroy();
   });
   const bus = new EventBus();
+  // One key for the test's database, as the server has one per data directory.
+  const secrets = new SecretBox(randomBytes(32), 'test key');
   const start = (options: Partial<WebhookServiceOptions> = {}) => {
-    const service = new WebhookService({ db: database.db, bus, logger, ...options });
+    const service = new WebhookService({ db: database.db, bus, logger, secrets, ...options });
     services.push(service);
     service.start();
     return service;

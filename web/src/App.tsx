@@ -1,7 +1,7 @@
 // The app shell: navigation, the API-key prompt when auth is on, and one route per page.
 import { Navigate, NavLink, Route, Routes } from 'react-router-dom';
 import { useLiveUpdates } from './api/live.ts';
-import { useSession } from './api/session.ts';
+import { sessionLabel, useSession } from './api/session.ts';
 import { KeyPrompt } from './components/KeyPrompt.tsx';
 import { DownloadPage } from './pages/DownloadPage.tsx';
 import { ModelDetailPage } from './pages/ModelDetailPage.tsx';
@@ -33,8 +33,8 @@ export function App() {
             </NavLink>
           ))}
         </nav>
-        <span className="who" title="Signed in as">
-          {session.data ? `${session.data.actor} · ${session.data.role ?? 'no key'}` : ''}
+        <span className="who" title="Signed in as (key · role · tenant)">
+          {sessionLabel(session.data)}
         </span>
       </header>
       <main>

@@ -4,7 +4,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router-dom';
 import { App } from './App.tsx';
-import { ApiError } from './api/client.ts';
+import { ApiError, isForbidden } from './api/client.ts';
 import './styles.css';
 import './styles/detail.css';
 import './styles/download.css';
@@ -15,7 +15,8 @@ const queryClient = new QueryClient({
   defaultOptions: {
     queries: {
       // Live events invalidate what changed; polling is the fallback when the stream is down.
-      refetchInterval: 5000,
+      // A view this key may not see (403) stays as it is until something invalidates it: asking again answers the same.
+      refetchInterval: (query) => (isForbidden(query.state.error) ? false : 5000),
       retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
     },
   },

@@ -32,12 +32,12 @@ export default async function configRoutes(app: FastifyInstance, ctx: HangarCont
     r.get(
       `${prefix}/config`,
       {
-        config: { role: 'viewer' },
+        config: { role: 'viewer', system: true },
         schema: {
           tags: ['config'],
           description:
-            'The effective configuration: seed-000 settings at the top level under their environment names in lower case, grouped settings nested; `_meta.sources` says where each value came from. Secrets are redacted.',
-          response: { 200: ConfigView },
+            'The effective configuration: seed-000 settings at the top level under their environment names in lower case, grouped settings nested; `_meta.sources` says where each value came from. Secrets are redacted. System keys only (a tenant key gets 403).',
+          response: { 200: ConfigView, ...errorResponses(401, 403) },
         },
       },
       async () => view(),
@@ -46,11 +46,11 @@ export default async function configRoutes(app: FastifyInstance, ctx: HangarCont
     r.patch(
       `${prefix}/config`,
       {
-        config: { role: 'admin', audit: 'config.update' },
+        config: { role: 'admin', audit: 'config.update', system: true },
         schema: {
           tags: ['config'],
           description:
-            'Changes settings with a JSON merge patch (null resets a setting to its lower source). Validated as a whole: 400 naming every bad key and nothing applied. Applied live where possible (rate limits, keep-alive, memory budgets, eviction, log level, metrics, dynamic loading, auth, CORS); `restart_required` lists the rest. Saved to the config file atomically; environment variables still win (`overridden`).',
+            "Changes settings with a JSON merge patch (null resets a setting to its lower source). Validated as a whole: 400 naming every bad key and nothing applied. Applied live where possible (rate limits, keep-alive, memory budgets, eviction, log level, metrics, dynamic loading, auth, CORS); `restart_required` lists the rest. Saved to the config file atomically; environment variables still win (`overridden`). System admin keys only: a tenant's admin key gets 403.",
           body: Type.Record(Type.String(), Type.Unknown(), { description: 'A JSON merge patch of the configuration.' }),
           response: { 200: PatchResult, ...errorResponses(400, 401, 403) },
         },

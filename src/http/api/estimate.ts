@@ -19,12 +19,33 @@ import { readLocalGgufHeader } from '../../model-shape/gguf-facts.ts';
 import { isFullPrecisionQuantization } from '../../quantize/quantization-types.ts';
 import { quantizationOptions } from '../../quantize/quantization-estimates.ts';
 import type { VersionManifest } from '../../schemas/models.ts';
+import type { TenantView } from '../../monitor/system-reports.ts';
+import { loadedUsageOf } from '../../tenants/loaded-usage.ts';
 
 /**
  * Where a model of this format could be loaded, with each budget: the CPU (memory.ram_budget_mb, free = budget less what
  * loaded runners use, capped by the OS's available memory) and, for GGUF, each GPU (gpuBudgetBytes); the ONNX runner is CPU-only.
+ * A tenant with a ram_mb / vram_mb quota sees its share: the budget capped by the quota, free capped by what is left of it.
  */
-export async function deviceBudgets(ctx: HangarContext, format: ModelFormat): Promise<DeviceBudget[]> {
+export async function deviceBudgets(ctx: HangarContext, format: ModelFormat, view?: TenantView): Promise<DeviceBudget[]> {
+  const machine = await machineBudgets(ctx, format);
+  if (!view) return machine;
+  const { ram_mb: ramQuota, vram_mb: vramQuota } = view.quotas;
+  const used = loadedUsageOf(ctx.runtime.snapshots(), view.tenant);
+  const capped = (device: DeviceBudget, quotaMb: number | undefined, usedMb: number): DeviceBudget =>
+    quotaMb === undefined
+      ? device
+      : {
+          ...device,
+          budget_bytes: Math.min(device.budget_bytes, quotaMb * MIB),
+          free_bytes: Math.max(0, Math.min(device.free_bytes ?? Number.POSITIVE_INFINITY, (quotaMb - usedMb) * MIB)),
+        };
+  return machine.map((device) =>
+    device.device === 'cpu' ? capped(device, ramQuota, used.ram_mb) : capped(device, vramQuota, used.vram_mb),
+  );
+}
+
+async function machineBudgets(ctx: HangarContext, format: ModelFormat): Promise<DeviceBudget[]> {
   const usage = ctx.runtime.deviceUsage();
   const ramBudget = usage.ram.budgetBytes;
   const ramUsed = usage.ram.usedBytes;
@@ -48,8 +69,11 @@ export async function deviceBudgets(ctx: HangarContext, format: ModelFormat): Pr
   return devices;
 }
 
-/** The estimate for a model in the local catalog (`name`, `name:version`, `name:alias`); 404 model_not_found otherwise. */
-export async function estimateLocal(ctx: HangarContext, query: EstimateMemoryQuery): Promise<EstimateMemoryResponse> {
+/**
+ * The estimate for a model in the local catalog (`name`, `name:version`, `name:alias`, qualified); 404 model_not_found
+ * otherwise. `view`: a tenant's budgets (deviceBudgets).
+ */
+export async function estimateLocal(ctx: HangarContext, query: EstimateMemoryQuery, view?: TenantView): Promise<EstimateMemoryResponse> {
   const resolved = await ctx.catalog.resolve(query.model);
   const { version } = resolved;
   if (query.variant !== undefined && query.variant.toLowerCase() !== (version.quantization ?? '').toLowerCase()) {
@@ -62,7 +86,7 @@ export async function estimateLocal(ctx: HangarContext, query: EstimateMemoryQue
   const dir = await ctx.catalog.versionPath(resolved);
   const shape = await readStoredShape(dir, version);
   const measured = await new MeasurementStore(ctx.database.db).peak(version.id, 'cpu');
-  const devices = await deviceBudgets(ctx, shape.format);
+  const devices = await deviceBudgets(ctx, shape.format, view);
   const sequences = ctx.settings.current.runtime.parallel;
   const reply = estimateResponse(shape, query.context_size, devices, {
     model: resolved.model.name,
@@ -92,14 +116,18 @@ export default async function estimateRoutes(app: FastifyInstance, ctx: HangarCo
       schema: {
         tags: ['models'],
         description:
-          "Memory a load of `model` (a local model, or a hub repo id such as org/name with an optional `variant`: read from the hub without downloading weights) would take: weights, KV cache for the context (2 x layers x context x KV heads x head size x 2 bytes), compute buffers and the runner process, their total, and whether it fits each device's budget. Also the peak RSS measured at its last load, if any.",
+          "Memory a load of `model` (a local model of the caller's tenant, or a hub repo id such as org/name with an optional `variant`: read from the hub without downloading weights) would take: weights, KV cache for the context (2 x layers x context x KV heads x head size x 2 bytes), compute buffers and the runner process, their total, and whether it fits each device's budget (a tenant with ram_mb / vram_mb quotas: its share). Also the peak RSS measured at its last load, if any.",
         querystring: EstimateMemoryQuery,
         response: { 200: EstimateMemoryResponse, ...errorResponses(400, 403, 404, 422, 502) },
       },
     },
     async (request) => {
+      const tenant = request.scope.tenant;
+      const view = tenant === null ? undefined : { tenant, quotas: await ctx.tenants.quotasOf(tenant) };
       try {
-        return await estimateLocal(ctx, request.query);
+        // `model` may name a hub repo as well, so it is not qualified by the schema: the local lookup is the caller's
+        // tenant's model of that name, the hub fallback below takes the name as sent.
+        return await estimateLocal(ctx, { ...request.query, model: request.scope.qualify(request.query.model) }, view);
       } catch (error) {
         // Not a local model: a hub repo id (org/name) is estimated from the hub without downloading the weights.
         const code = error instanceof HangarError ? error.code : null;
@@ -108,7 +136,7 @@ export default async function estimateRoutes(app: FastifyInstance, ctx: HangarCo
         const fromHub = estimateHubRepo(
           ctx.hub(),
           request.query,
-          (format) => deviceBudgets(ctx, format),
+          (format) => deviceBudgets(ctx, format, view),
           ctx.settings.current.runtime.parallel,
           (shape, ggufTensors, devices) =>
             quantizationOptions(

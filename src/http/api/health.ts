@@ -5,6 +5,7 @@ import { HealthResponse, ProbeResponse } from '../../schemas/health.ts';
 import type { HangarContext } from '../context.ts';
 import { pingDatabase } from '../../db/database.ts';
 import { LATEST_SCHEMA_VERSION } from '../../db/migrate.ts';
+import { countTenantModels } from '../../tenants/tenant-store.ts';
 
 export const MANAGEMENT_API_VERSION = '1.0.0';
 const DB_PING_TIMEOUT_MS = 2000;
@@ -51,7 +52,8 @@ export default async function healthRoutes(app: FastifyInstance, ctx: HangarCont
       config: { role: 'public' },
       schema: {
         tags: ['health'],
-        description: 'Overall health (seed 000): status, API version, uptime and the number of models managed. `degraded` lists reasons.',
+        description:
+          "Overall health (seed 000): status, API version, uptime and the number of models managed (a tenant's key: its own; the server's warnings are for system keys). `degraded` lists reasons.",
         response: { 200: HealthResponse },
       },
     },
@@ -60,8 +62,12 @@ export default async function healthRoutes(app: FastifyInstance, ctx: HangarCont
       const reasons = [...(ctx.state.ready ? [] : ctx.state.notReadyReasons)];
       const dbProblem = await databaseProblem(ctx);
       if (dbProblem) reasons.push(dbProblem);
+      const tenant = request.scope.tenant;
       let modelsManaged: number | undefined;
-      if (!dbProblem) modelsManaged = await ctx.catalog.countModels().catch(() => undefined);
+      if (!dbProblem) {
+        const counting = tenant === null ? ctx.catalog.countModels() : countTenantModels(ctx.database.db, tenant);
+        modelsManaged = await counting.catch(() => undefined);
+      }
       const status = reasons.length === 0 ? ('healthy' as const) : ('degraded' as const);
       // With auth on, a caller without a key learns only whether the server is healthy.
       if (ctx.settings.current.management_auth_enabled && request.role === null) return { status };
@@ -74,7 +80,7 @@ export default async function healthRoutes(app: FastifyInstance, ctx: HangarCont
         version: ctx.version,
         database: { dialect: ctx.database.dialect, ok: dbProblem === null, schema_version: LATEST_SCHEMA_VERSION },
         ...(reasons.length ? { reasons } : {}),
-        ...(ctx.state.warnings.length ? { warnings: ctx.state.warnings } : {}),
+        ...(ctx.state.warnings.length && tenant === null ? { warnings: ctx.state.warnings } : {}),
       };
     },
   );

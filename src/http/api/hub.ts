@@ -28,6 +28,9 @@ import type { JobInfoWithoutRate as JobInfoType } from '../../schemas/hub.ts';
 const STREAM_ENDS = new Set(['completed', 'failed', 'cancelled', 'paused']);
 const KEEPALIVE_MS = 15_000;
 
+/** The tenant whose jobs a caller reaches; undefined for a system caller (every tenant's). */
+const tenantOf = (request: FastifyRequest) => request.scope.tenant ?? undefined;
+
 function messageFor(job: JobInfoType, rate: { speed_bps: number; eta_s: number | null }): JobMessage {
   const type =
     job.status === 'completed'
@@ -106,12 +109,13 @@ export default async function hubRoutes(app: FastifyInstance, ctx: HangarContext
       config: { role: 'viewer' },
       schema: {
         tags: ['hub'],
-        description: 'Background jobs (downloads and repairs), newest first.',
+        description:
+          "Background jobs (downloads, repairs, quantizations, Ollama pulls), newest first; a tenant key sees its tenant's only.",
         querystring: JobListQuery,
         response: { 200: Type.Object({ jobs: Type.Array(JobInfo) }), ...errorResponses(400) },
       },
     },
-    async (request) => ({ jobs: (await ctx.jobs.list(request.query)).map(withRate) }),
+    async (request) => ({ jobs: (await ctx.jobs.list({ ...request.query, tenant: tenantOf(request) })).map(withRate) }),
   );
 
   r.get(
@@ -125,7 +129,7 @@ export default async function hubRoutes(app: FastifyInstance, ctx: HangarContext
         response: { 200: JobInfo, ...errorResponses(404) },
       },
     },
-    async (request) => withRate(await ctx.jobs.get(request.params.id)),
+    async (request) => withRate(await ctx.jobs.get(request.params.id, tenantOf(request))),
   );
 
   r.delete(
@@ -139,7 +143,7 @@ export default async function hubRoutes(app: FastifyInstance, ctx: HangarContext
         response: { 200: JobInfo, ...errorResponses(404, 409) },
       },
     },
-    async (request) => withRate(await ctx.jobs.cancel(request.params.id)),
+    async (request) => withRate(await ctx.jobs.cancel(request.params.id, tenantOf(request))),
   );
 
   r.post(
@@ -153,7 +157,7 @@ export default async function hubRoutes(app: FastifyInstance, ctx: HangarContext
         response: { 200: JobInfo, ...errorResponses(404, 409) },
       },
     },
-    async (request) => withRate(await ctx.jobs.pause(request.params.id)),
+    async (request) => withRate(await ctx.jobs.pause(request.params.id, tenantOf(request))),
   );
 
   r.post(
@@ -167,7 +171,7 @@ export default async function hubRoutes(app: FastifyInstance, ctx: HangarContext
         response: { 200: JobInfo, ...errorResponses(404, 409) },
       },
     },
-    async (request) => withRate(await ctx.jobs.resume(request.params.id)),
+    async (request) => withRate(await ctx.jobs.resume(request.params.id, tenantOf(request))),
   );
 
   r.get(
@@ -183,7 +187,7 @@ export default async function hubRoutes(app: FastifyInstance, ctx: HangarContext
       },
     },
     async (request, reply) => {
-      const job = await ctx.jobs.get(request.params.id);
+      const job = await ctx.jobs.get(request.params.id, tenantOf(request));
       streamJob(request, reply, ctx, job);
       return reply;
     },
@@ -198,14 +202,18 @@ export default async function hubRoutes(app: FastifyInstance, ctx: HangarContext
       schema: {
         tags: ['hub'],
         description:
-          'WebSocket of job messages as JSON: {type: download_progress | download_completed | download_failed | download_paused | download_cancelled, job_id, at, job, speed_bps, eta_s}. `?job_id=` limits it to one job. On connect, the state of every active job is sent first.',
+          "WebSocket of job messages as JSON: {type: download_progress | download_completed | download_failed | download_paused | download_cancelled, job_id, at, job, speed_bps, eta_s}. `?job_id=` limits it to one job. On connect, the state of every active job is sent first. A tenant key receives its tenant's jobs only, named without the tenant prefix.",
         querystring: Type.Object({ job_id: Type.Optional(Type.String({ maxLength: 64 })) }),
       },
     },
     async (socket, request) => {
       const only = (request.query as { job_id?: string }).job_id;
+      const { scope } = request;
+      // Socket messages bypass the reply hooks: the tenant filter and the name mapping happen here.
       const send = (message: JobMessage) => {
-        if ((!only || message.job_id === only) && socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+        if (only && message.job_id !== only) return;
+        if (!scope.ownsTenant(message.job.tenant) || socket.readyState !== socket.OPEN) return;
+        socket.send(JSON.stringify(scope.displayValue(message)));
       };
       ctx.jobs.on('message', send);
       const close = () => {
@@ -217,12 +225,13 @@ export default async function hubRoutes(app: FastifyInstance, ctx: HangarContext
         ctx.jobs.off('message', send);
         open.delete(close);
       });
+      const tenant = tenantOf(request);
       const current = only
-        ? [await ctx.jobs.get(only).catch(() => null)]
+        ? [await ctx.jobs.get(only, tenant).catch(() => null)]
         : [
-            ...(await ctx.jobs.list({ status: 'running' })),
-            ...(await ctx.jobs.list({ status: 'queued' })),
-            ...(await ctx.jobs.list({ status: 'paused' })),
+            ...(await ctx.jobs.list({ status: 'running', tenant })),
+            ...(await ctx.jobs.list({ status: 'queued', tenant })),
+            ...(await ctx.jobs.list({ status: 'paused', tenant })),
           ];
       for (const job of current) if (job) send(messageFor(job, ctx.jobs.rate(job.id)));
     },

@@ -15,6 +15,7 @@ import integrityRoutes from './integrity.ts';
 import estimateRoutes from './estimate.ts';
 import hubRoutes from './hub.ts';
 import quantizeRoutes from './quantize.ts';
+import tenantRoutes from './tenants.ts';
 
 export default async function hangarApi(app: FastifyInstance, ctx: HangarContext): Promise<void> {
   await app.register(healthRoutes, ctx);
@@ -31,4 +32,5 @@ export default async function hangarApi(app: FastifyInstance, ctx: HangarContext
   await app.register(estimateRoutes, ctx);
   await app.register(hubRoutes, ctx);
   await app.register(quantizeRoutes, ctx);
+  await app.register(tenantRoutes, ctx);
 }

@@ -5,9 +5,8 @@ import { Type } from 'typebox';
 import type { HangarContext } from '../context.ts';
 import { errorResponses } from '../../schemas/common.ts';
 import { actionContext } from '../request-context.ts';
-import { ApiRole, KeyInfo, WhoAmI } from '../../schemas/auth.ts';
-
-const Role = ApiRole;
+import { CreateKeyRequest, CreatedKey, KeyIdParams, KeyInfo, RotateKeyRequest, WhoAmI } from '../../schemas/auth.ts';
+import { DEFAULT_ROTATION_GRACE_SECONDS } from '../../auth/api-keys.ts';
 
 export default async function keyRoutes(app: FastifyInstance, ctx: HangarContext): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -26,6 +25,7 @@ export default async function keyRoutes(app: FastifyInstance, ctx: HangarContext
       auth_enabled: ctx.settings.current.management_auth_enabled,
       actor: request.actor,
       role: request.role,
+      tenant: request.scope.tenant,
     }),
   );
 
@@ -36,19 +36,12 @@ export default async function keyRoutes(app: FastifyInstance, ctx: HangarContext
       schema: {
         tags: ['keys'],
         description:
-          'Creates an API key with a name, a role (viewer: read; operator: load/unload/reload, inference, imports; admin: configuration, keys, deletes, promotion) and an optional expiry. The key is in this reply only; Hangar keeps a salted hash.',
-        body: Type.Object(
-          {
-            name: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9 ._@-]*$' }),
-            role: Role,
-            expires_at: Type.Optional(Type.String({ format: 'date-time' })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 201: Type.Object({ ...KeyInfo.properties, key: Type.String() }), ...errorResponses(400, 401, 403, 409) },
+          'Creates an API key with a name, a role (viewer: read; operator: load/unload/reload, inference, imports; admin: configuration, keys, deletes, promotion), a tenant and an optional expiry. A tenant admin makes keys of its own tenant only; a system admin names `tenant` (or leaves it out for a system key). The key is in this reply only; Hangar keeps a salted hash.',
+        body: CreateKeyRequest,
+        response: { 201: CreatedKey, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
-    async (request, reply) => reply.status(201).send(await ctx.keys.create(request.body, actionContext(request))),
+    async (request, reply) => reply.status(201).send(await ctx.keys.create(request.body, actionContext(request), request.scope)),
   );
 
   r.get(
@@ -57,11 +50,11 @@ export default async function keyRoutes(app: FastifyInstance, ctx: HangarContext
       config: { role: 'admin' },
       schema: {
         tags: ['keys'],
-        description: 'All API keys, newest first, without their secrets.',
+        description: "All API keys (a tenant admin: its tenant's), newest first, without their secrets.",
         response: { 200: Type.Object({ keys: Type.Array(KeyInfo) }), ...errorResponses(401, 403) },
       },
     },
-    async () => ({ keys: await ctx.keys.list() }),
+    async (request) => ({ keys: await ctx.keys.list(request.scope) }),
   );
 
   r.delete(
@@ -71,10 +64,32 @@ export default async function keyRoutes(app: FastifyInstance, ctx: HangarContext
       schema: {
         tags: ['keys'],
         description: 'Revokes a key (by id, or the active key of that name). It stops working at once.',
-        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) }),
+        params: KeyIdParams,
         response: { 200: KeyInfo, ...errorResponses(401, 403, 404) },
       },
     },
-    async (request) => ctx.keys.revoke(request.params.id, actionContext(request)),
+    async (request) => ctx.keys.revoke(request.params.id, actionContext(request), request.scope),
+  );
+
+  r.post(
+    '/api/v1/keys/:id/rotate',
+    {
+      config: { role: 'admin', audit: 'key.rotate' },
+      schema: {
+        tags: ['keys'],
+        description:
+          'Gives a key a new secret (same id, name, role and tenant). The old secret keeps working for `grace_seconds` (default one day) so clients can switch without an outage. The new key is in this reply only.',
+        params: KeyIdParams,
+        body: Type.Optional(RotateKeyRequest),
+        response: { 200: CreatedKey, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) =>
+      ctx.keys.rotate(
+        request.params.id,
+        request.body?.grace_seconds ?? DEFAULT_ROTATION_GRACE_SECONDS,
+        actionContext(request),
+        request.scope,
+      ),
   );
 }

@@ -30,7 +30,7 @@ export default async function modelRoutes(app: FastifyInstance, ctx: HangarConte
         response: { 200: ModelList, ...errorResponses(400) },
       },
     },
-    async (request) => ctx.catalog.listModels(request.query),
+    async (request) => ctx.catalog.listModels(request.query, request.scope.tenant ?? undefined),
   );
 
   r.post(

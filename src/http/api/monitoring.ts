@@ -1,5 +1,5 @@
 // Monitoring routes: model metrics, Prometheus /metrics, GPU status, hardware profile, optimization status, resources, summary.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { HangarContext } from '../context.ts';
@@ -15,7 +15,9 @@ import {
   ResourcesReply,
   SummaryReply,
 } from '../../schemas/monitoring.ts';
-import { gpuStatus, optimizationStatus, resources, summary } from '../../monitor/system-reports.ts';
+import { gpuStatus, optimizationStatus, resources, summary, type TenantView } from '../../monitor/system-reports.ts';
+import { tenantStoreCounts } from '../../monitor/tenant-store-counts.ts';
+import { expositionFor } from '../../monitor/prometheus-tenant-view.ts';
 import { recommend } from '../../monitor/hardware-advice.ts';
 import { gpuBudgetBytes } from '../../runtime/placement.ts';
 import type { ModelStatus } from '../../schemas/runtime.ts';
@@ -23,7 +25,19 @@ import { parseModelRef } from '../../registry/model-name.ts';
 
 export default async function monitoringRoutes(app: FastifyInstance, ctx: HangarContext): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const sources = { runtime: ctx.runtime, catalog: ctx.catalog, settings: ctx.settings, gpus: ctx.gpus };
+  const sources = {
+    runtime: ctx.runtime,
+    catalog: ctx.catalog,
+    settings: ctx.settings,
+    gpus: ctx.gpus,
+    storeCounts: async (tenant?: string) =>
+      tenant === undefined ? ctx.catalog.storeCounts() : tenantStoreCounts(ctx.database.db, tenant, await ctx.store.listBlobs()),
+  };
+  /** A tenant key's share of a system report; undefined for the system view. */
+  const viewOf = async (request: FastifyRequest): Promise<TenantView | undefined> => {
+    const tenant = request.scope.tenant;
+    return tenant === null ? undefined : { tenant, quotas: await ctx.tenants.quotasOf(tenant) };
+  };
   const entry = (status: ModelStatus) => ({
     ...(ctx.metrics.modelSnapshot(status.name) ?? ctx.metrics.emptySnapshot()),
     status: status.status,
@@ -52,19 +66,20 @@ export default async function monitoringRoutes(app: FastifyInstance, ctx: Hangar
         schema: {
           tags: ['monitoring'],
           description:
-            'Inference metrics (seed 000): totals, average latency, throughput (last 60 s), error rate, GPU utilisation; per model also p50/p95/p99 latency over the last 5 minutes (HDR histogram), tokens/s, failures by reason, queue depth, loads.',
+            "Inference metrics (seed 000): totals, average latency, throughput (last 60 s), error rate, GPU utilisation; per model also p50/p95/p99 latency over the last 5 minutes (HDR histogram), tokens/s, failures by reason, queue depth, loads. A tenant's key: its own models, and totals over them.",
           response: { 200: MetricsReply },
         },
       },
-      async () => {
+      async (request) => {
         const enabled = ctx.settings.current.model_metrics_enabled;
         const gpus = await ctx.gpus.query();
-        const statuses = await ctx.runtime.statusAll();
+        const tenant = request.scope.tenant ?? undefined;
+        const statuses = await ctx.runtime.statusAll(tenant);
         return {
           enabled,
           ...(enabled ? {} : { message: 'Metrics collection is off (MODEL_METRICS_ENABLED=false); these figures are frozen.' }),
           metrics: {
-            ...ctx.metrics.overallSnapshot(),
+            ...ctx.metrics.overallSnapshot(Date.now(), tenant),
             gpu_utilization: Object.fromEntries(gpus.gpus.map((g) => [`gpu_${g.index}`, g.utilizationPercent])),
           },
           models: Object.fromEntries(Object.values(statuses).map((s) => [s.name, entry(s)])),
@@ -94,13 +109,13 @@ export default async function monitoringRoutes(app: FastifyInstance, ctx: Hangar
       schema: {
         tags: ['monitoring'],
         description:
-          'Prometheus text exposition: hangar_* series (requests, durations, tokens, queue depth, loaded models, memory, load time, GPUs) and process metrics.',
+          "Prometheus text exposition: hangar_* series (requests, durations, tokens, queue depth, loaded models, memory, load time, GPUs) and process metrics. Every model series has a `tenant` label, and `model` is the name within that tenant. A tenant's key reads its own model series and the GPU series only.",
         response: { 200: Type.String() },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       reply.header('content-type', ctx.prometheus.contentType);
-      return ctx.prometheus.metrics();
+      return expositionFor(ctx.prometheus, request.scope.tenant);
     },
   );
 
@@ -112,23 +127,23 @@ export default async function monitoringRoutes(app: FastifyInstance, ctx: Hangar
         schema: {
           tags: ['monitoring'],
           description:
-            'GPUs from nvidia-smi (cached ~1 s): memory, utilisation, temperature, power, and the processes on each with the model they serve. Without a GPU: 200 with available false and the reason.',
+            "GPUs from nvidia-smi (cached ~1 s): memory, utilisation, temperature, power, and the processes on each with the model they serve. Without a GPU: 200 with available false and the reason. A tenant's key sees every card's readings but only its own models' processes.",
           response: { 200: GpuStatusReply },
         },
       },
-      async () => gpuStatus(sources),
+      async (request) => gpuStatus(sources, await viewOf(request)),
     );
   }
 
   r.get(
     '/api/v1/system/hardware/profile',
     {
-      config: { role: 'viewer' },
+      config: { role: 'viewer', system: true },
       schema: {
         tags: ['monitoring'],
         description:
-          'CPU (model, cores, threads, inference-relevant instruction sets), RAM, GPUs, OS, Node, runtime backends and versions, and recommendations (threads per runner, largest model per quantization that fits the budget).',
-        response: { 200: HardwareProfileReply },
+          "CPU (model, cores, threads, inference-relevant instruction sets), RAM, GPUs, OS, Node, runtime backends and versions, and recommendations (threads per runner, largest model per quantization that fits the budget, every tenant's stored models). System keys only.",
+        response: { 200: HardwareProfileReply, ...errorResponses(401, 403) },
       },
     },
     async () => {
@@ -140,12 +155,12 @@ export default async function monitoringRoutes(app: FastifyInstance, ctx: Hangar
   r.get(
     '/api/v1/system/optimization/status',
     {
-      config: { role: 'viewer' },
+      config: { role: 'viewer', system: true },
       schema: {
         tags: ['monitoring'],
         description:
-          'Memory budgets and use per device, eviction policy, keep-alive default, loaded models and devices, and recommendations (seed 002).',
-        response: { 200: OptimizationReply },
+          "Memory budgets and use per device, eviction policy, keep-alive default, every tenant's loaded models and devices, and recommendations (seed 002). System keys only.",
+        response: { 200: OptimizationReply, ...errorResponses(401, 403) },
       },
     },
     async () => ({ ...(await optimizationStatus(sources)), recommendations: (await recommendations()).recommendations }),
@@ -157,11 +172,12 @@ export default async function monitoringRoutes(app: FastifyInstance, ctx: Hangar
       config: { role: 'viewer' },
       schema: {
         tags: ['monitoring'],
-        description: 'Memory and CPU of the server and of each runner, loaded model count and total model memory (seed 003).',
+        description:
+          "Memory and CPU of the server and of each runner, loaded model count and total model memory (seed 003). A tenant's key: its own runners, and its ram_mb quota (at most the machine's budget) as ram_budget_mb.",
         response: { 200: ResourcesReply },
       },
     },
-    async () => resources(sources),
+    async (request) => resources(sources, await viewOf(request)),
   );
 
   r.get(
@@ -171,13 +187,13 @@ export default async function monitoringRoutes(app: FastifyInstance, ctx: Hangar
       schema: {
         tags: ['monitoring'],
         description:
-          'Totals in one response: models (loaded, failed), versions (and whether their files are on disk), storage, memory and system status (seed 002).',
+          "Totals in one response: models (loaded, failed), versions (and whether their files are on disk), storage, memory and system status (seed 002). A tenant's key: totals over its own models.",
         response: { 200: SummaryReply },
       },
     },
-    async () => {
+    async (request) => {
       const ready = ctx.state.ready ? 'healthy' : 'starting';
-      return summary(sources, ready);
+      return summary(sources, ready, await viewOf(request));
     },
   );
 }

@@ -211,11 +211,11 @@ export default async function registryRoutes(app: FastifyInstance, ctx: HangarCo
       config: { role: 'viewer' },
       schema: {
         tags: ['registry'],
-        description: 'Registry totals and the average of each metric over production versions.',
+        description: "Registry totals and the average of each metric over production versions (a tenant key: of its tenant's models).",
         response: { 200: RegistryStatistics },
       },
     },
-    async () => registry.statistics(),
+    async (request) => registry.statistics(request.scope.tenant ?? undefined),
   );
 
   r.post(

@@ -26,7 +26,7 @@ export default async function runtimeRoutes(app: FastifyInstance, ctx: HangarCon
   }
 
   const describe: Record<Operation, string> = {
-    load: 'Loads the model (name, name:version or name:alias) into its own runner process. Idempotent; concurrent loads share one runner. Evicts idle models (expired keep-alive first, then least recently used) when memory is short; 409 insufficient_memory when that is not enough. `?wait=false` answers 202 while loading.',
+    load: "Loads the model (name, name:version or name:alias) into its own runner process. Idempotent; concurrent loads share one runner. Evicts idle models (expired keep-alive first, then least recently used) when memory is short, never a pinned one, and another tenant's only while the caller's tenant is within its share; 409 insufficient_memory when that is not enough. 409 quota_exceeded (nothing changed) when the tenant's loaded_models, ram_mb or vram_mb quota would be passed. `?wait=false` answers 202 while loading.",
     unload: 'Unloads the model: waits for in-flight requests, stops its runner process. Idempotent.',
     reload:
       'Reloads without downtime: starts a new runner (re-resolving the name, so it picks up a new production version), switches traffic, drains and stops the old one. A failed reload leaves the old runner serving.',
@@ -104,11 +104,11 @@ export default async function runtimeRoutes(app: FastifyInstance, ctx: HangarCon
         schema: {
           tags: ['runtime'],
           description:
-            'Status of every model in the catalog, loaded or not: state, device, GPU, memory measured from the runner process, last inference, keep-alive expiry, pid, in-flight requests, version, backend.',
+            "Status of every model in the catalog, loaded or not: state, device, GPU, memory measured from the runner process, last inference, keep-alive expiry, pid, in-flight requests, version, backend. A tenant's key sees its tenant's models only.",
           response: { 200: StatusMap },
         },
       },
-      async () => ({ models: await runtime.statusAll() }),
+      async (request) => ({ models: await runtime.statusAll(request.scope.tenant ?? undefined) }),
     );
   }
 
@@ -146,12 +146,12 @@ export default async function runtimeRoutes(app: FastifyInstance, ctx: HangarCon
       config: { role: 'viewer' },
       schema: {
         tags: ['runtime'],
-        description: 'Seed 003 listing: every model with its runtime status, and how many are loaded.',
+        description: "Seed 003 listing: every model with its runtime status, and how many are loaded (a tenant's key: its own).",
         response: { 200: SeedModelList },
       },
     },
-    async () => {
-      const models = Object.values(await runtime.statusAll());
+    async (request) => {
+      const models = Object.values(await runtime.statusAll(request.scope.tenant ?? undefined));
       return { models, total: models.length, loaded: models.filter((m) => m.status === 'loaded').length };
     },
   );

@@ -72,12 +72,13 @@ export default async function listingRoutes(app: FastifyInstance, ctx: HangarCon
       schema: {
         tags: ['ollama'],
         description:
-          'Every model with a version, as `name:latest` (the version Hangar serves: production, else the newest) and once per alias (`name:<alias>`).',
+          "Every model with a version, as `name:latest` (the version Hangar serves: production, else the newest) and once per alias (`name:<alias>`). A tenant's key lists its tenant's models only, without the tenant prefix.",
         response: { 200: OllamaTagsResponse, ...ollamaErrorResponses(401, 403, 500) },
       },
     },
-    async () => {
-      const listed = await listCompatibleModels(ctx.catalog);
+    async (request) => {
+      // A tenant's key lists its tenant's models only; a system key lists every tenant's.
+      const listed = await listCompatibleModels(ctx.catalog, request.scope.tenant ?? undefined);
       return {
         models: listed.map(({ name, version }) => ({
           name,
@@ -129,12 +130,13 @@ export default async function listingRoutes(app: FastifyInstance, ctx: HangarCon
       config: { role: 'viewer' },
       schema: {
         tags: ['ollama'],
-        description: 'Loaded models: memory they hold (size, size_vram), when their keep-alive expires, their context window.',
+        description:
+          "Loaded models: memory they hold (size, size_vram), when their keep-alive expires, their context window. A tenant's key sees its tenant's models only.",
         response: { 200: OllamaPsResponse, ...ollamaErrorResponses(401, 403, 500) },
       },
     },
-    async () => {
-      const loaded = ctx.runtime.snapshots().filter((s) => s.state === 'loaded' && s.version !== null);
+    async (request) => {
+      const loaded = ctx.runtime.snapshots().filter((s) => s.state === 'loaded' && s.version !== null && request.scope.ownsName(s.name));
       const models: Array<Static<typeof OllamaPsResponse>['models'][number]> = [];
       for (const snapshot of loaded) {
         try {

@@ -92,13 +92,16 @@ export function ollamaParameters(version: VersionInfo): string {
   return lines.join('\n');
 }
 
+/** A text the version recorded: set by /api/create (metadata.ollama), else found at import (metadata). */
 const metadataText = (version: VersionInfo, key: string): string => {
-  const value = version.metadata[key];
+  const created = version.metadata.ollama;
+  const fromCreate = created !== null && typeof created === 'object' ? (created as Record<string, unknown>)[key] : undefined;
+  const value = fromCreate ?? version.metadata[key];
   if (typeof value === 'string') return value;
   return Array.isArray(value) ? value.filter((v) => typeof v === 'string').join('\n') : '';
 };
 
-/** License and system prompt, when the version recorded them (e.g. by /api/create). */
+/** License and system prompt, when the version recorded them (by /api/create, or at import). */
 export function ollamaLicense(version: VersionInfo): string {
   return metadataText(version, 'license');
 }

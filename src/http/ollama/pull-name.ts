@@ -1,6 +1,6 @@
 // What an Ollama pull name asks for: a hub repo variant (`hf.co/org/repo:Q4_K_M`, `org/repo`) or an Ollama library model (`tinyllama`).
 import { InvalidInput } from '../../errors.ts';
-import { isVersionNumber, PRODUCTION_ALIAS } from '../../registry/model-name.ts';
+import { isVersionNumber, parseModelRef, PRODUCTION_ALIAS } from '../../registry/model-name.ts';
 import { DEFAULT_TAG } from '../../app/compatible-names.ts';
 import type { DownloadRequest } from '../../schemas/hub.ts';
 
@@ -18,11 +18,12 @@ const HUB_PREFIX = /^(hf\.co|huggingface\.co)\//i;
  * pulled is the name that runs; no tag or `:latest` → the repo's default variant, no alias. `org/repo[:quant]` likewise.
  */
 export function pullTargetOf(value: string): PullTarget {
-  const trimmed = value.trim();
-  const colon = trimmed.indexOf(':');
-  const base = colon === -1 ? trimmed : trimmed.slice(0, colon);
-  const tag = colon === -1 ? undefined : trimmed.slice(colon + 1);
-  if (!base.includes('/')) return { kind: 'library', name: trimmed };
+  // The name the pull creates must be a valid model name (ASCII, no `..`, no spaces): checked before any server is asked.
+  parseModelRef(value);
+  const colon = value.indexOf(':');
+  const base = colon === -1 ? value : value.slice(0, colon);
+  const tag = colon === -1 ? undefined : value.slice(colon + 1);
+  if (!base.includes('/')) return { kind: 'library', name: value };
   const repoId = base.replace(HUB_PREFIX, '');
   if (tag === undefined || tag === DEFAULT_TAG) return { kind: 'hub', request: { repo_id: repoId, name: base } };
   if (isVersionNumber(tag) || tag === PRODUCTION_ALIAS) {

@@ -28,7 +28,7 @@ export default async function pullRoutes(app: FastifyInstance, ctx: HangarContex
       schema: {
         tags: ['ollama'],
         description:
-          'Ollama pull. `hf.co/<org>/<repo>:<quant>` and `<org>/<repo>[:<quant>]` download from HF_ENDPOINT as a Hangar download job (resumable, each file verified against its sha256) into model `hf.co/<org>/<repo>` (or `<org>/<repo>`) with the quant as an alias, so the name pulled is the name that runs; no tag means the default variant. A library name without `/` pulls through a configured Ollama server (404 `no_ollama_backend` without one). Streams NDJSON `pulling manifest`, `pulling <digest>` with total/completed per file, `verifying sha256 digest`, `writing manifest`, `success`; `stream:false` answers `{"status":"success"}` at the end. A client that goes away does not stop the download; pulling again joins it.',
+          'Ollama pull. `hf.co/<org>/<repo>:<quant>` and `<org>/<repo>[:<quant>]` download from HF_ENDPOINT as a Hangar download job (resumable, each file verified against its sha256) into model `hf.co/<org>/<repo>` (or `<org>/<repo>`) with the quant as an alias, so the name pulled is the name that runs; no tag means the default variant. A library name without `/` pulls through a configured Ollama server (404 `no_ollama_backend` without one); the models of the Ollama server are the system ones (the default tenant), so a tenant key gets 403 for a library name and pulls from the hub into its own tenant. Streams NDJSON `pulling manifest`, `pulling <digest>` with total/completed per file, `verifying sha256 digest`, `writing manifest`, `success`; `stream:false` answers `{"status":"success"}` at the end. A client that goes away does not stop the download; pulling again joins it.',
         body: PullBody,
         response: { 200: ProgressLine, ...ollamaErrorResponses(400, 403, 404, 422, 502, 507) },
       },
@@ -63,8 +63,10 @@ export default async function pullRoutes(app: FastifyInstance, ctx: HangarContex
         return reply;
       }
 
+      // The Hangar name the pull makes is the caller's tenant's (the repo id stays the hub's): qualified only once parsed.
+      const download = { ...target.request, name: request.scope.qualify(target.request.name ?? target.request.repo_id) };
       // Like Ollama, pulling what is already current changes nothing (a job would record another version of the same blobs).
-      const current = await upToDateHubVersion(ctx.catalog, ctx.store, ctx.hub(), target.request);
+      const current = await upToDateHubVersion(ctx.catalog, ctx.store, ctx.hub(), download);
       if (current) {
         if (!streaming) return { status: 'success' };
         stream.send({ data: { status: 'pulling manifest' } });
@@ -74,7 +76,7 @@ export default async function pullRoutes(app: FastifyInstance, ctx: HangarContex
         return reply;
       }
       // Submitting checks the repo, variant and disk first, so those failures answer with their status, not a stream.
-      const { job } = await ctx.app.models.pull(target.request, context);
+      const { job } = await ctx.app.models.pull(download, context);
       if (!streaming) {
         const last = await followJob(ctx.jobs, job.id, () => undefined);
         if (last?.status !== 'completed') throw last ? jobFailure(last) : new HangarError('download_failed', 'The download stopped');

@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { HangarContext } from '../context.ts';
 import { HangarError } from '../../errors.ts';
+import { parseModelRef } from '../../registry/model-name.ts';
+import { toHangarRef } from '../../app/compatible-names.ts';
 import { ProgressLine, PushBody } from '../../schemas/ollama-models.ts';
 import { ollamaErrorResponses } from './ollama-errors.ts';
 
@@ -22,6 +24,8 @@ export default async function pushRoutes(app: FastifyInstance, _ctx: HangarConte
     },
     async (request) => {
       const model = request.body.model ?? request.body.name ?? '';
+      // A hostile name is refused as such (400), not answered as an unsupported push.
+      parseModelRef(toHangarRef(model));
       throw new HangarError('not_supported', `Pushing models is not supported by Hangar (asked to push "${model}")`, { model });
     },
   );

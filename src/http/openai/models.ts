@@ -22,12 +22,13 @@ export default async function modelRoutes(app: FastifyInstance, ctx: HangarConte
         tags: ['openai'],
         description:
           'Every model with a version, as `name:latest` (the version Hangar serves: production, else the newest) and once per alias ' +
-          '(`name:<alias>`), the same names as /api/tags; `created` is when that version was created.',
+          "(`name:<alias>`), the same names as /api/tags; `created` is when that version was created. A tenant's key lists its tenant's models only.",
         response: { 200: OpenAiModelList, ...openAiErrorResponses(401, 403, 429, 500) },
       },
     },
-    async () => {
-      const listed = await listCompatibleModels(ctx.catalog);
+    async (request) => {
+      // A tenant's key lists its tenant's models only; a system key lists every tenant's.
+      const listed = await listCompatibleModels(ctx.catalog, request.scope.tenant ?? undefined);
       return {
         object: 'list' as const,
         data: listed.map((m) => ({ id: m.name, object: 'model' as const, created: unixSeconds(m.version.created_at), owned_by: OWNER })),

@@ -1,6 +1,7 @@
 // Ollama names (`tinyllama:latest`) as Hangar names: the model `tinyllama`, its tag an alias of the version that tag's digest is.
 import { HangarError } from '../../errors.ts';
 import { isVersionNumber, parseModelRef, PRODUCTION_ALIAS } from '../../registry/model-name.ts';
+import { TENANT_MARK } from '../../tenants/tenant-names.ts';
 
 export interface OllamaName {
   /** The name as the Ollama server lists it (`tinyllama:latest`). */
@@ -18,6 +19,9 @@ export function splitOllamaName(full: string): { name: OllamaName; problem: null
   const hasTag = colon !== -1 && !full.slice(colon + 1).includes('/');
   const model = hasTag ? full.slice(0, colon) : full;
   const tag = hasTag ? full.slice(colon + 1) : 'latest';
+  // The server's models are the system's: a tenant-marked name would put the server's model in a tenant.
+  if (model.startsWith(TENANT_MARK))
+    return { name: null, problem: `"${TENANT_MARK}" starts a Hangar tenant prefix, which Ollama names do not carry` };
   if (isVersionNumber(tag)) return { name: null, problem: `its tag "${tag}" is a number, which Hangar reads as a version number` };
   if (tag === PRODUCTION_ALIAS) return { name: null, problem: `its tag "${tag}" is the alias Hangar's promotions own` };
   try {

@@ -31,6 +31,19 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A 403 about this key (its role, or a system-wide view asked for by a tenant key): panels show a calm note, not an
+ * error box, since nothing is broken. hub_access_denied is 403 too, but it is the hub refusing, a real failure.
+ */
+export function isForbidden(error: unknown): error is ApiError {
+  return error instanceof ApiError && error.status === 403 && error.code !== 'hub_access_denied';
+}
+
+/** A 403 because the view or action is system-wide and the key belongs to a tenant (src/http/plugins/auth.ts). */
+export function isSystemOnly(error: unknown): boolean {
+  return isForbidden(error) && (error.details?.required === 'system key' || typeof error.details?.tenant === 'string');
+}
+
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(path, {
     method,

@@ -1,0 +1,29 @@
+// Load quotas (loaded_models, ram_mb, vram_mb): the check a load makes, before anything is evicted or started, against its tenant's use.
+import { assertWithinQuota, type Quotas } from './quotas.ts';
+import type { LoadedUsage } from './loaded-usage.ts';
+
+const MIB = 1024 * 1024;
+const mb = (bytes: number) => Math.round((bytes / MIB) * 10) / 10;
+
+/** What a load will hold: the estimate (or last measurement) of its RAM, and of its VRAM when it goes to a GPU. */
+export interface LoadDemand {
+  ramBytes: number;
+  vramBytes: number;
+}
+
+/**
+ * Throws 409 quota_exceeded naming the first quota the load would pass. A load that replaces a loaded model of the
+ * tenant (a live swap to another version) adds no model and only the growth in memory, so `replacing` is what the
+ * replaced one holds now.
+ */
+export function assertLoadWithinQuotas(
+  tenant: string,
+  quotas: Quotas,
+  usage: LoadedUsage,
+  demand: LoadDemand,
+  replacing: LoadDemand | null = null,
+): void {
+  if (replacing === null) assertWithinQuota(tenant, quotas, 'loaded_models', usage.loaded_models, 1);
+  assertWithinQuota(tenant, quotas, 'ram_mb', usage.ram_mb, mb(demand.ramBytes - (replacing?.ramBytes ?? 0)));
+  assertWithinQuota(tenant, quotas, 'vram_mb', usage.vram_mb, mb(demand.vramBytes - (replacing?.vramBytes ?? 0)));
+}
