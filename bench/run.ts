@@ -16,8 +16,9 @@ import { registryBench } from './registry.ts';
 import { compatibleSurfaceBenchmarks } from './compatible.ts';
 import { dashboardBenchmark } from './dashboard.ts';
 import { quantizationBenchmark } from './quantization.ts';
+import { llamaServerBenchmarks } from './llama-server-peer.ts';
 
-const IDS = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8', 'P9', 'P10', 'M', 'Q'];
+const IDS = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8', 'P9', 'P10', 'P12', 'M', 'Q'];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' }, json: { type: 'string' }, threads: { type: 'string' } } });
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
       );
   };
 
-  const needsRuntime = ['P1', 'P2', 'P3', 'P4', 'P7', 'P8', 'P9', 'M'].some(wanted);
+  const needsRuntime = ['P1', 'P2', 'P3', 'P4', 'P7', 'P8', 'P9', 'P12', 'M'].some(wanted);
   if (needsRuntime) {
     const fx = await realFixtures();
     const env = benchHangarEnv(threads);
@@ -66,6 +67,17 @@ async function main(): Promise<void> {
         }
         if (wanted('P4')) report([await statusUnderLoad(hangar, ['tinyllama-q4_0', 'tinyllama-q8_0'])]);
         for (const name of ['tinyllama-q4_0', 'tinyllama-q8_0']) await hangar.request('POST', `/api/v1/models/${name}/unload`);
+      }
+      // P2-peer, P2-par and P12: llama.cpp's own server on the same file (its rows say so where none is built).
+      if (wanted('P2') || wanted('P12')) {
+        const peerRows = await llamaServerBenchmarks({
+          hangar,
+          model: 'tinyllama-q4_0',
+          file: fx.tinyllama.Q4_0,
+          threads,
+          contextSize: 512,
+        });
+        report(peerRows.filter((row) => wanted('P2') || row.id === 'P12'));
       }
       if (wanted('P9')) {
         await hangar.request('POST', '/api/v1/models/tinyllama-q4_0/load', { threads, context_size: 512 });
