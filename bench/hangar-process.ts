@@ -25,7 +25,8 @@ export function benchHangarEnv(threads: number): Record<string, string> {
   };
 }
 
-async function freePort(): Promise<number> {
+/** A free loopback port (the benchmarks' servers and peers each take one). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

@@ -1,8 +1,7 @@
 // P2-peer, P2-par and P12: Hangar against llama.cpp's own llama-server on the same GGUF, threads and context per sequence, rounds alternating.
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { interleaved, median, now, type Result } from './common.ts';
-import type { HangarProcess } from './hangar-process.ts';
+import { freePort, type HangarProcess } from './hangar-process.ts';
 import { bundledLlamaTag, findLlamaServer } from './llama-server-build.ts';
 
 const PROMPT = 'Once upon a time';
@@ -16,17 +15,6 @@ const BYTE_TOKENS_BANNED = Array.from({ length: 256 }, (_, byte) => [3 + byte, f
 interface PeerServer {
   url: string;
   stop: () => Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts llama-server on a free loopback port; resolves once /health answers 200. */
