@@ -35,6 +35,7 @@ import {
 } from './llamacpp-generation.ts';
 import { toChatFunctions, toChatHistory, toToolCalls } from './llamacpp-chat-history.ts';
 import { GrammarCache } from './llamacpp-grammar.ts';
+import { StepBatcher } from './step-batching.ts';
 
 /** Context window used when the load command names none: the trained context, capped here. */
 const DEFAULT_CONTEXT_CAP = 4096;
@@ -48,14 +49,17 @@ export async function loadLlamaCppBackend(command: LoadCommand): Promise<RunnerB
   const onGpu = command.device === 'gpu';
   try {
     const model = await llama.loadModel({ modelPath: path.resolve(command.modelDir, command.entry), gpuLayers: onGpu ? 'max' : 0 });
+    const batcher = new StepBatcher();
     // threads is passed everywhere: node-llama-cpp's own default oversubscribes small machines by 30-300x.
     const context = await model.createContext({
       contextSize: command.contextSize ?? Math.min(model.trainContextSize, DEFAULT_CONTEXT_CAP),
       threads: command.threads,
       sequences: command.parallel,
+      batching: { itemPrioritizationStrategy: batcher.strategy },
     });
+    batcher.attach(context);
     const runtime = `node-llama-cpp ${await installedPackageVersion('node-llama-cpp')}`;
-    return new LlamaCppBackend(llama, model, context, { threads: command.threads, runtime, onGpu });
+    return new LlamaCppBackend(llama, model, context, { threads: command.threads, runtime, onGpu, batcher });
   } catch (error) {
     throw await nativeLog.explain(error);
   }
@@ -126,6 +130,7 @@ function restrictToGpu(gpuIndex: number): void {
 /** A context sequence with the evaluators bound to it; one per in-flight generation. */
 interface GenerationSlot {
   sequence: LlamaContextSequence;
+  sequenceId: number;
   completion: LlamaCompletion;
   chat: LlamaChat;
 }
@@ -134,6 +139,7 @@ interface LlamaCppBackendOptions {
   threads: number;
   runtime: string;
   onGpu: boolean;
+  batcher: StepBatcher;
 }
 
 class LlamaCppBackend implements RunnerBackend {
@@ -143,7 +149,9 @@ class LlamaCppBackend implements RunnerBackend {
   readonly #context: LlamaContext;
   readonly #threads: number;
   readonly #onGpu: boolean;
+  /** Free sequences, highest id first: pop() takes the lowest, so busy sequences stay consecutive (one micro-batch a step). */
   readonly #freeSlots: GenerationSlot[];
+  readonly #batcher: StepBatcher;
   readonly #grammars: GrammarCache;
   #embeddingContext: Promise<LlamaEmbeddingContext> | null = null;
   #embedQueue: Promise<unknown> = Promise.resolve();
@@ -154,7 +162,11 @@ class LlamaCppBackend implements RunnerBackend {
     this.#context = context;
     this.#threads = options.threads;
     this.#onGpu = options.onGpu;
-    this.#freeSlots = Array.from({ length: context.totalSequences }, () => createSlot(context.getSequence()));
+    // A fresh context hands out sequence ids 0, 1, 2… in order, so the creation index is the id.
+    this.#freeSlots = Array.from({ length: context.totalSequences }, (_, index) => createSlot(context.getSequence(), index)).sort(
+      byIdDescending,
+    );
+    this.#batcher = options.batcher;
     this.#grammars = new GrammarCache(llama);
     // Tool calling is offered where the model's own chat template has it (the rule /api/show applies to unloaded models too).
     const tools = supportsTools(model.fileInfo.metadata.tokenizer?.chat_template);
@@ -305,6 +317,7 @@ class LlamaCppBackend implements RunnerBackend {
   async #withSlot(clock: GenerationClock, run: (slot: GenerationSlot) => Promise<GenerationOutcome>): Promise<GenerationResult> {
     const slot = this.#freeSlots.pop();
     if (!slot) throw new BackendError('overloaded', `all ${this.#context.totalSequences} generation slots (parallel) are busy`);
+    this.#batcher.begin();
     try {
       const { finishReason, toolCalls } = await run(slot);
       return clock.result(finishReason, toolCalls);
@@ -312,13 +325,22 @@ class LlamaCppBackend implements RunnerBackend {
       if (clock.signal.aborted) return clock.result('cancelled');
       throw error;
     } finally {
+      this.#batcher.end();
       this.#freeSlots.push(slot);
+      this.#freeSlots.sort(byIdDescending);
     }
   }
 }
 
-function createSlot(sequence: LlamaContextSequence): GenerationSlot {
-  return { sequence, completion: new LlamaCompletion({ contextSequence: sequence }), chat: new LlamaChat({ contextSequence: sequence }) };
+const byIdDescending = (a: GenerationSlot, b: GenerationSlot) => b.sequenceId - a.sequenceId;
+
+function createSlot(sequence: LlamaContextSequence, sequenceId: number): GenerationSlot {
+  return {
+    sequence,
+    sequenceId,
+    completion: new LlamaCompletion({ contextSequence: sequence }),
+    chat: new LlamaChat({ contextSequence: sequence }),
+  };
 }
 
 function errorText(error: unknown): string {
