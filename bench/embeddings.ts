@@ -38,17 +38,22 @@ async function oneClient(hangar: HangarProcess, model: string, raw: FeatureExtra
     anchor,
     unit: '/s',
     ratio: pairRatio,
-    goal: '>= 0.90',
-    pass: pairRatio >= 0.9,
+    goal: '>= 0.95',
+    pass: pairRatio >= 0.95,
   };
 }
 
 async function concurrent(hangar: HangarProcess, model: string, raw: FeatureExtractionPipeline, clients: number): Promise<Result> {
   const texts = sentences(192, 2);
+  // The anchor is the better raw strategy on these texts: batching padded sentences can lose to none on a CPU.
   const rawRound = async () => {
-    const start = now();
+    let start = now();
     for (let i = 0; i < texts.length; i += clients) await raw(texts.slice(i, i + clients), { pooling: 'mean', normalize: true });
-    return texts.length / ((now() - start) / 1000);
+    const batched = texts.length / ((now() - start) / 1000);
+    start = now();
+    for (const text of texts) await raw(text, { pooling: 'mean', normalize: true });
+    const oneAtATime = texts.length / ((now() - start) / 1000);
+    return Math.max(batched, oneAtATime);
   };
   const hangarRound = async () => {
     let next = 0;
@@ -63,13 +68,13 @@ async function concurrent(hangar: HangarProcess, model: string, raw: FeatureExtr
   const { anchor, hangar: ours, pairRatio } = await interleaved(3, rawRound, hangarRound);
   return {
     id: `P1-${clients}`,
-    measure: `embeddings, MiniLM shape, ${clients} clients vs raw batches of ${clients} (sentences/s)`,
+    measure: `embeddings, MiniLM shape, ${clients} clients vs the faster of raw one at a time and raw batches of ${clients} (sentences/s)`,
     hangar: ours,
     anchor,
     unit: '/s',
     ratio: pairRatio,
-    goal: '>= 0.90',
-    pass: pairRatio >= 0.9,
+    goal: '>= 1.05',
+    pass: pairRatio >= 1.05,
   };
 }
 

@@ -4,11 +4,15 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { getLlama, type BatchItem, type LlamaContext } from 'node-llama-cpp';
+import { getLlama, type BatchItem, type LlamaContext, type Token } from 'node-llama-cpp';
 import { writeTinyLlamaGguf } from '../../scripts/lib/llama-gguf-writer.ts';
 import { StepBatcher, fairShares, orderBySequence } from '../../src/runtime/runners/llamacpp/step-batching.ts';
 
-const item = (tokens: number): BatchItem => ({ tokens: Array.from({ length: tokens }, () => 1), logits: [], evaluationPriority: 5 });
+const item = (tokens: number): BatchItem => ({
+  tokens: Array.from({ length: tokens }, () => 1 as Token),
+  logits: [],
+  evaluationPriority: 5,
+});
 
 /** A stand-in for the context's queue: the batcher reads `_queuedDecodes[i].sequenceId` for item i. */
 const queueOf = (ids: number[]) => ({ _queuedDecodes: ids.map((sequenceId) => ({ sequenceId })) }) as unknown as LlamaContext;

@@ -4,6 +4,7 @@ import { env, pipeline, type DataType, type FeatureExtractionPipeline } from '@h
 import type { LoadCommand } from '../../protocol.ts';
 import { BackendError, installedPackageVersion, type EmbedOutput, type RunnerBackend } from '../runner-backend.ts';
 import { EmbeddingBatcher } from './embedding-batcher.ts';
+import { lengthGroups } from './length-groups.ts';
 
 /** One input's embedding and how many tokens it took. */
 interface EmbeddedInput {
@@ -100,15 +101,26 @@ class OnnxBackend implements RunnerBackend {
     };
   }
 
-  /** One pipeline call for the whole batch; the pipeline pads, mean-pools over the attention mask and L2-normalises. */
+  /** The batch in groups of similar length (little padding), one pipeline call each; outputs in input order. */
   async #embedBatch(inputs: string[]): Promise<EmbeddedInput[]> {
+    const tokens = this.#countTokens(inputs);
+    const outputs = new Array<EmbeddedInput>(inputs.length);
+    for (const group of lengthGroups(tokens)) {
+      const vectors = await this.#embedGroup(group.map((index) => inputs[index] ?? ''));
+      for (const [position, index] of group.entries()) outputs[index] = { vector: vectors[position] ?? [], tokens: tokens[index] ?? 0 };
+    }
+    return outputs;
+  }
+
+  /** One pipeline call: it pads to the longest input, mean-pools over the attention mask and L2-normalises. */
+  async #embedGroup(inputs: string[]): Promise<number[][]> {
     const pooled = await this.#extractor(inputs, { pooling: 'mean', normalize: true });
     const width = pooled.dims[1];
-    if (width === undefined) {
-      throw new Error(`onnx runner: pooled embeddings have dims [${pooled.dims.join(', ')}], expected [batch, width]`);
+    if (width === undefined || pooled.dims[0] !== inputs.length) {
+      throw new Error(`onnx runner: pooled embeddings have dims [${pooled.dims.join(', ')}], expected [${inputs.length}, width]`);
     }
     const data = pooled.data as Float32Array;
-    return this.#countTokens(inputs).map((tokens, i) => ({ vector: Array.from(data.subarray(i * width, (i + 1) * width)), tokens }));
+    return inputs.map((_, i) => Array.from(data.subarray(i * width, (i + 1) * width)));
   }
 
   /** Refuses (context_overflow) the first input longer than the model takes, naming its index and token counts. */
