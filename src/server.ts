@@ -120,6 +120,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   });
   const metricsEnabled = () => settings.current.model_metrics_enabled;
   const detachRuntimeEvents = bridgeRuntimeEvents(runtime, bus);
+  // Without this, a server that started with no model of a format cold-starts a runner for the first load of one.
+  bus.on('event', (event) => {
+    if (event.type === 'version.created' && typeof event.data.format === 'string') runtime.warmSpareFor(event.data.format);
+  });
   const webhooks = new WebhookService({ db: database.db, bus, logger, secrets });
   const encryptedSecrets = await webhooks.encryptStoredSecrets();
   if (encryptedSecrets) logger.info({ webhooks: encryptedSecrets }, 'encrypted webhook secrets stored in clear text');

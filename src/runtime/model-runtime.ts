@@ -7,7 +7,7 @@ import type { GpuQuery } from '../monitor/nvidia-smi.ts';
 import { ServiceUnavailable } from '../errors.ts';
 import { parseModelRef } from '../registry/model-name.ts';
 import type { LoadOptions, ModelStatus } from '../schemas/runtime.ts';
-import { allBackends, type BackendId, type BackendSpec, type Capability } from './backends.ts';
+import { allBackends, backendForFormat, type BackendId, type BackendSpec, type Capability } from './backends.ts';
 import type { Deployment, DeploymentSnapshot } from './deployment.ts';
 import { DeploymentLifecycle } from './deployment-lifecycle.ts';
 import { DeploymentTable } from './deployment-table.ts';
@@ -257,6 +257,12 @@ export class ModelRuntime extends EventEmitter<{ event: [RuntimeEvent] }> {
         if ((await this.o.catalog.listModels({ format, limit: 1 })).total > 0) this.launcherFor(backend).replenish(backend.id);
       }
     }
+  }
+
+  /** A version of `format` was added: its backend gets a warm spare too, so the first load after an import is fast. */
+  warmSpareFor(format: string): void {
+    const backend = backendForFormat(format);
+    if (backend && !this.shuttingDown) this.launcherFor(backend).replenish(backend.id);
   }
 
   /** Stops every served model (server shutdown); no runner outlives the server. */

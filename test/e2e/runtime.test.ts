@@ -1,6 +1,10 @@
 // Runtime end-to-end: real runner processes for the demo models, over real HTTP.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { writeTinyLlamaGguf } from '../../scripts/lib/llama-gguf-writer.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { readSse } from '../helpers/sse.ts';
 import { processExists } from '../../src/monitor/process-memory.ts';
@@ -296,16 +300,18 @@ test('keep-alive: 0 unloads after the request, a short one expires; JIT loading 
   assert.equal(refused.body.error.code, 'model_not_loaded');
 });
 
+/** Runner processes this test process started (the server runs in it), by pid. */
+async function childPids(): Promise<number[]> {
+  const { execFileSync } = await import('node:child_process');
+  const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((line) => /runner-main\.(ts|js)/.test(line))
+    .map((line) => Number.parseInt(line.trim(), 10));
+}
+
 test('warm spares: a load takes the pre-started runner, a new spare replaces it, shutdown stops them all', async (t) => {
   const server = await startTestServer(t, { demoModels: true, env: { ...NO_GPU, HANGAR_RUNTIME_WARM_SPARES: 'true' } });
-  const childPids = async () => {
-    const { execFileSync } = await import('node:child_process');
-    const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
-    return out
-      .split('\n')
-      .filter((line) => /runner-main\.(ts|js)/.test(line))
-      .map((line) => Number.parseInt(line.trim(), 10));
-  };
   await eventually(async () => (await childPids()).length >= 2);
   const sparesBefore = await childPids();
   const loaded = await server.request<Status>('POST', '/api/v1/models/demo-llama-q8/load');
@@ -317,4 +323,26 @@ test('warm spares: a load takes the pre-started runner, a new spare replaces it,
   const all = await childPids();
   await server.close();
   for (const pid of all) await eventually(async () => !processExists(pid), 5000);
+});
+
+test('warm spares: the first GGUF imported into a server without one starts a llama.cpp spare, and its first load takes it', async (t) => {
+  const server = await startTestServer(t, { env: { ...NO_GPU, HANGAR_RUNTIME_WARM_SPARES: 'true' } });
+  const dir = await mkdtemp(path.join(tmpdir(), 'hangar-spare-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'model.gguf');
+  await writeTinyLlamaGguf(file, { type: 'Q8_0', seed: 5 });
+  const before = new Set(await childPids());
+  const imported = await server.request('POST', '/api/v1/models/import', { name: 'first-gguf', path: file });
+  assert.equal(imported.status, 201, imported.text);
+  let spares: number[] = [];
+  await eventually(async () => {
+    spares = (await childPids()).filter((pid) => !before.has(pid));
+    return spares.length > 0;
+  });
+  const loaded = await server.request<Status>('POST', '/api/v1/models/first-gguf/load');
+  assert.equal(loaded.status, 200, loaded.text);
+  assert.ok(
+    spares.includes(loaded.body.pid as number),
+    `the load was served by the spare the import started (${spares} vs ${loaded.body.pid})`,
+  );
 });
