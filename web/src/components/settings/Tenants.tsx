@@ -24,8 +24,15 @@ export function Tenants() {
       await refresh();
     },
     // The refusal stays on screen; the row goes back to its plain buttons.
-    onError: () => setConfirming(null),
+    onError: (_error, name) => {
+      setConfirming(null);
+      setRefusedUsage(usageOf(name));
+    },
   });
+  const usageOf = (name: string) => JSON.stringify(tenants.data?.tenants.find((t) => t.name === name)?.usage ?? null);
+  // A refusal names what the tenant held when it was asked; once that changes, the note would mislead.
+  const [refusedUsage, setRefusedUsage] = useState<string | null>(null);
+  const refusal = remove.isError && remove.variables !== undefined && usageOf(remove.variables) === refusedUsage ? remove.error : null;
   const edited = tenants.data?.tenants.find((t) => t.name === editing);
   return (
     <section className="card" aria-labelledby="tenants-heading">
@@ -35,7 +42,7 @@ export function Tenants() {
       </p>
       <CreateTenant />
       {/* A refused delete names what the tenant still owns (409 tenant_not_empty). */}
-      <ErrorNote error={tenants.error ?? remove.error} />
+      <ErrorNote error={tenants.error ?? refusal} />
       <div className="table-scroll">
         <table aria-label="Tenants">
           <thead>
@@ -109,12 +116,13 @@ function TenantActions({ tenant, confirming, busy, onEdit, onAsk, onCancel, onDe
     );
   return (
     <span className="toolbar inline">
-      <button type="button" className="secondary" onClick={onEdit}>
-        Edit quotas {tenant.name}
+      {/* The row names the tenant; the accessible names carry it for screen readers and keyboard users. */}
+      <button type="button" className="secondary" onClick={onEdit} aria-label={`Edit quotas ${tenant.name}`}>
+        Edit quotas
       </button>
       {tenant.name === DEFAULT_TENANT ? null : (
-        <button type="button" className="secondary" onClick={onAsk}>
-          Delete {tenant.name}
+        <button type="button" className="secondary" onClick={onAsk} aria-label={`Delete ${tenant.name}`}>
+          Delete
         </button>
       )}
     </span>
