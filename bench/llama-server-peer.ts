@@ -170,58 +170,36 @@ export async function llamaServerBenchmarks(setup: PeerSetup): Promise<Result[]>
     hangar.request('POST', `/api/v1/models/${model}/load`, { threads, context_size: contextSize, parallel });
   const unload = () => hangar.request('POST', `/api/v1/models/${model}/unload`);
 
-  // P2-peer: one stream at a time.
-  let peer = await startLlamaServer(binary, file, { threads, contextPerSequence: contextSize, parallel: 1 });
-  await load(1);
-  try {
-    const single = await interleaved(
-      5,
-      async () => {
-        const r = await peerStream(peer, tokens);
-        return r.tokens / (r.ms / 1000);
-      },
-      async () => {
-        const r = await hangarStream(hangar, model, tokens);
-        return r.tokens / (r.ms / 1000);
-      },
-    );
-    results.push({
+  // P2-peer (one stream at a time) and P2-par (four at once: Hangar parallel 4 vs llama-server -np 4).
+  const streamed = [
+    {
       id: 'P2-peer',
+      streams: 1,
+      rounds: 5,
       measure: `generation through /v1/completions vs llama-server /completion, same Q4_0 GGUF, ${tokens} tokens streamed, ${threads} threads (tokens/s)`,
-      hangar: single.hangar,
-      anchor: single.anchor,
-      unit: '/s',
-      ratio: single.pairRatio,
-      goal: '>= 1.00',
-      pass: single.pairRatio >= 1,
-    });
-  } finally {
-    await peer.stop();
-    await unload();
-  }
-
-  // P2-par: four concurrent streams, Hangar parallel 4 vs llama-server -np 4.
-  peer = await startLlamaServer(binary, file, { threads, contextPerSequence: contextSize, parallel: 4 });
-  await load(4);
-  try {
-    const parallel = await interleaved(
-      3,
-      () => aggregateRate(4, () => peerStream(peer, tokens)),
-      () => aggregateRate(4, () => hangarStream(hangar, model, tokens)),
-    );
-    results.push({
+    },
+    {
       id: 'P2-par',
+      streams: 4,
+      rounds: 3,
       measure: `4 concurrent streams, aggregate, Hangar parallel 4 vs llama-server -np 4, ${tokens} tokens each (tokens/s)`,
-      hangar: parallel.hangar,
-      anchor: parallel.anchor,
-      unit: '/s',
-      ratio: parallel.pairRatio,
-      goal: '>= 1.00',
-      pass: parallel.pairRatio >= 1,
-    });
-  } finally {
-    await peer.stop();
-    await unload();
+    },
+  ];
+  for (const { id, streams, rounds, measure } of streamed) {
+    const peer = await startLlamaServer(binary, file, { threads, contextPerSequence: contextSize, parallel: streams });
+    await load(streams);
+    try {
+      const rate = await interleaved(
+        rounds,
+        () => aggregateRate(streams, () => peerStream(peer, tokens)),
+        () => aggregateRate(streams, () => hangarStream(hangar, model, tokens)),
+      );
+      const { hangar: ours, anchor, pairRatio } = rate;
+      results.push({ id, measure, hangar: ours, anchor, unit: '/s', ratio: pairRatio, goal: '>= 1.00', pass: pairRatio >= 1 });
+    } finally {
+      await peer.stop();
+      await unload();
+    }
   }
 
   // P12: a cold request. Hangar: the model is not loaded and the request loads it (JIT); peer: process start + first token.
