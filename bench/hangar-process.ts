@@ -37,6 +37,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Polls `healthUrl` every 10 ms until it answers 2xx; throws `failure` when the process exits or `attempts` run out. */
+export async function waitUntilReady(healthUrl: string, child: ChildProcess, failure: string, attempts: number): Promise<void> {
+  for (let i = 0; ; i++) {
+    const ready = await fetch(healthUrl).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) return;
+    if (i > attempts || child.exitCode !== null) throw new Error(child.exitCode === null ? failure : `${failure} (exit ${child.exitCode})`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 export async function startHangar(
   env: Record<string, string>,
   options: { home?: string; keepHome?: boolean } = {},
@@ -61,15 +74,7 @@ export async function startHangar(
     if (!response.ok) throw new Error(`${method} ${urlPath}: HTTP ${response.status} ${text}`);
     return JSON.parse(text) as T;
   };
-  for (let i = 0; ; i++) {
-    const ready = await fetch(`${url}/health/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (i > 2000 || child.exitCode !== null) throw new Error('Hangar did not start');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitUntilReady(`${url}/health/ready`, child, 'Hangar did not start', 2000);
   const startToReadyMs = performance.now() - started;
   const stop = async () => {
     const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -1,7 +1,7 @@
 // P2-peer, P2-par and P12: Hangar against llama.cpp's own llama-server on the same GGUF, threads and context per sequence, rounds alternating.
 import { spawn } from 'node:child_process';
 import { interleaved, median, now, type Result } from './common.ts';
-import { freePort, type HangarProcess } from './hangar-process.ts';
+import { freePort, waitUntilReady, type HangarProcess } from './hangar-process.ts';
 import { bundledLlamaTag, findLlamaServer } from './llama-server-build.ts';
 
 const PROMPT = 'Once upon a time';
@@ -31,16 +31,7 @@ async function startLlamaServer(
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'ignore'] });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`llama-server exited with ${child.exitCode}`);
-    const ready = await fetch(`${url}/health`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (i > 3000) throw new Error('llama-server did not become ready in 30 s');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await waitUntilReady(`${url}/health`, child, 'llama-server did not become ready in 30 s', 3000);
   return {
     url,
     stop: async () => {

@@ -26,7 +26,7 @@ import { createPrometheusRegistry } from './monitor/prometheus.ts';
 import { HardwareProbe } from './monitor/hardware-profile.ts';
 import { RegistryService } from './registry/registry-service.ts';
 import { EventBus } from './events/event-bus.ts';
-import { bridgeRuntimeEvents } from './events/runtime-bridge.ts';
+import { bridgeRuntimeEvents, warmSparesForNewFormats } from './events/runtime-bridge.ts';
 import { WebhookService } from './events/webhook-service.ts';
 import { VersionIntegrity } from './hub/integrity.ts';
 import { HubClient } from './hub/hub-client.ts';
@@ -120,10 +120,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   });
   const metricsEnabled = () => settings.current.model_metrics_enabled;
   const detachRuntimeEvents = bridgeRuntimeEvents(runtime, bus);
-  // Without this, a server that started with no model of a format cold-starts a runner for the first load of one.
-  bus.on('event', (event) => {
-    if (event.type === 'version.created' && typeof event.data.format === 'string') runtime.warmSpareFor(event.data.format);
-  });
+  const stopWarmingNewFormats = warmSparesForNewFormats(bus, runtime);
   const webhooks = new WebhookService({ db: database.db, bus, logger, secrets });
   const encryptedSecrets = await webhooks.encryptStoredSecrets();
   if (encryptedSecrets) logger.info({ webhooks: encryptedSecrets }, 'encrypted webhook secrets stored in clear text');
@@ -207,6 +204,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     onShutdown: [
       async () => {
         detachRuntimeEvents();
+        stopWarmingNewFormats();
         await ctx.app.ollama.stop();
         await quantizeJobs.stop();
         await jobs.stop();
