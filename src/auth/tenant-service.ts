@@ -17,8 +17,6 @@ import {
 
 import type { LoadedUsage } from '../tenants/loaded-usage.ts';
 
-export type { LoadedUsage } from '../tenants/loaded-usage.ts';
-
 export interface TenantUsage extends LoadedUsage {
   models: number;
   stored_bytes: number;

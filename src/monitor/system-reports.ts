@@ -9,7 +9,7 @@ import { gpuBudgetBytes, MIB } from '../runtime/placement.ts';
 import { countBy } from '../count-by.ts';
 import { tenantOfName } from '../tenants/tenant-names.ts';
 import type { Quotas } from '../tenants/quotas.ts';
-import type { StoreCounts } from './tenant-store-counts.ts';
+import type { StoreCounts } from '../registry/catalog-queries.ts';
 
 export interface ReportSources {
   runtime: ModelRuntime;

@@ -140,11 +140,15 @@ export async function versionFiles(db: Executor, versionId: string): Promise<Sna
  * that tenant's share: its versions, and the distinct blobs they reference (a blob shared with another tenant counts
  * for each, as its stored_bytes quota counts it).
  */
-export async function storeCounts(
-  db: Executor,
-  presentBlobs: string[],
-  tenant?: string,
-): Promise<{ versions: number; versionsOnDisk: number; bytes: number; blobs: number }> {
+/** The store's figures (or one tenant's): versions, those whose files are all on disk, bytes and blobs referenced. */
+export interface StoreCounts {
+  versions: number;
+  versionsOnDisk: number;
+  bytes: number;
+  blobs: number;
+}
+
+export async function storeCounts(db: Executor, presentBlobs: string[], tenant?: string): Promise<StoreCounts> {
   let fileQuery = db
     .selectFrom('version_files')
     .innerJoin('model_versions', 'model_versions.id', 'version_files.version_id')

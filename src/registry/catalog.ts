@@ -17,6 +17,7 @@ import {
   modelDetail,
   resolveVersion,
   storeCounts,
+  type StoreCounts,
   versionFiles,
   type Executor,
   type ResolvedVersion,
@@ -185,7 +186,7 @@ export class ModelCatalog {
   }
 
   /** Versions, and how many have every file present in the store; stored bytes and blobs (for the summary); with `tenant`, its share. */
-  async storeCounts(tenant?: string): Promise<{ versions: number; versionsOnDisk: number; bytes: number; blobs: number }> {
+  async storeCounts(tenant?: string): Promise<StoreCounts> {
     return storeCounts(this.db, await this.store.listBlobs(), tenant);
   }
 }

@@ -26,11 +26,6 @@ export class TenantScope {
     return this.tenant === null;
   }
 
-  /** The tenant what this caller creates belongs to (a system key creates in the default tenant unless a name says `~tenant/`). */
-  get owningTenant(): string {
-    return this.tenant ?? DEFAULT_TENANT;
-  }
-
   /** The catalog name for a name this caller sent; a tenant's caller cannot reach outside its tenant with `~`. */
   qualify(nameRef: string): string {
     if (this.tenant === null) return nameRef;

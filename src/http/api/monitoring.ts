@@ -16,7 +16,6 @@ import {
   SummaryReply,
 } from '../../schemas/monitoring.ts';
 import { gpuStatus, optimizationStatus, resources, summary, type TenantView } from '../../monitor/system-reports.ts';
-import { tenantStoreCounts } from '../../monitor/tenant-store-counts.ts';
 import { expositionFor } from '../../monitor/prometheus-tenant-view.ts';
 import { recommend } from '../../monitor/hardware-advice.ts';
 import { gpuBudgetBytes } from '../../runtime/placement.ts';
@@ -30,8 +29,7 @@ export default async function monitoringRoutes(app: FastifyInstance, ctx: Hangar
     catalog: ctx.catalog,
     settings: ctx.settings,
     gpus: ctx.gpus,
-    storeCounts: async (tenant?: string) =>
-      tenant === undefined ? ctx.catalog.storeCounts() : tenantStoreCounts(ctx.database.db, tenant, await ctx.store.listBlobs()),
+    storeCounts: (tenant?: string) => ctx.catalog.storeCounts(tenant),
   };
   /** A tenant key's share of a system report; undefined for the system view. */
   const viewOf = async (request: FastifyRequest): Promise<TenantView | undefined> => {
