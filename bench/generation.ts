@@ -105,7 +105,7 @@ export async function statusUnderLoad(hangar: HangarProcess, models: [string, st
     anchor: idle,
     unit: 'ms',
     ratio: loaded / idle,
-    goal: '<= 10 ms',
-    pass: loaded <= 10,
+    goal: '<= 5 ms',
+    pass: loaded <= 5,
   };
 }

@@ -51,8 +51,8 @@ export async function memoryBenchmark(hangar: HangarProcess, cases: MemoryCase[]
       anchor: measured / MB,
       unit: 'MiB',
       ratio,
-      goal: 'within 15%',
-      pass: Math.abs(1 - ratio) <= 0.15,
+      goal: 'within 10%',
+      pass: Math.abs(1 - ratio) <= 0.1,
     });
   }
   return results;

@@ -26,6 +26,7 @@ import { createPrometheusRegistry } from './monitor/prometheus.ts';
 import { HardwareProbe } from './monitor/hardware-profile.ts';
 import { RegistryService } from './registry/registry-service.ts';
 import { EventBus } from './events/event-bus.ts';
+import { ModelRoster } from './registry/model-roster.ts';
 import { bridgeRuntimeEvents, warmSparesForNewFormats } from './events/runtime-bridge.ts';
 import { WebhookService } from './events/webhook-service.ts';
 import { VersionIntegrity } from './hub/integrity.ts';
@@ -102,6 +103,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   await store.init();
   const bus = new EventBus();
   const catalog = new ModelCatalog(database.db, store, bus);
+  const roster = new ModelRoster(catalog, bus);
   const orphans = await catalog.collectGarbage();
   if (orphans) logger.info({ orphans }, 'removed store blobs no version references');
 
@@ -117,6 +119,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     logger,
     integrity: new VersionIntegrity({ db: database.db, store }),
     tenantQuotas: (tenant) => tenants.quotasOf(tenant),
+    roster,
   });
   const metricsEnabled = () => settings.current.model_metrics_enabled;
   const detachRuntimeEvents = bridgeRuntimeEvents(runtime, bus);
@@ -205,6 +208,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       async () => {
         detachRuntimeEvents();
         stopWarmingNewFormats();
+        roster.close();
         await ctx.app.ollama.stop();
         await quantizeJobs.stop();
         await jobs.stop();

@@ -6,6 +6,8 @@ import type { Settings } from '../config/settings.ts';
 import type { GpuQuery } from '../monitor/nvidia-smi.ts';
 import { ServiceUnavailable } from '../errors.ts';
 import { parseModelRef } from '../registry/model-name.ts';
+import { listAllSummaries } from '../registry/model-roster.ts';
+import type { ModelSummary } from '../schemas/models.ts';
 import type { LoadOptions, ModelStatus } from '../schemas/runtime.ts';
 import { allBackends, backendForFormat, type BackendId, type BackendSpec, type Capability } from './backends.ts';
 import type { Deployment, DeploymentSnapshot } from './deployment.ts';
@@ -46,6 +48,8 @@ export interface ModelRuntimeOptions {
    * admitted, and ram_mb / vram_mb are the tenant's share when placement evicts. None: no tenant has quotas.
    */
   tenantQuotas?: (tenant: string) => Promise<Quotas>;
+  /** The catalog's listing kept in memory (src/registry/model-roster.ts) for status reads; none: each read lists. */
+  roster?: { summaries(tenant?: string): Promise<ModelSummary[]> };
 }
 
 /** Memory held by loaded models, per device, for monitoring, estimates and advice. */
@@ -108,7 +112,9 @@ export class ModelRuntime extends EventEmitter<{ event: [RuntimeEvent] }> {
       expiry: this.expiry,
       load: async (ref, options) => void (await this.loadDeployment(ref, options)),
     });
-    this.statusSources = { table: this.table, catalog: o.catalog, gpus: o.gpus };
+    const roster = o.roster;
+    const summaries = (tenant?: string) => (roster ? roster.summaries(tenant) : listAllSummaries(o.catalog, tenant));
+    this.statusSources = { table: this.table, catalog: o.catalog, gpus: o.gpus, summaries };
   }
 
   private get config() {

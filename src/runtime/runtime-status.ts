@@ -15,6 +15,8 @@ export interface StatusSources {
   table: DeploymentTable;
   catalog: ModelCatalog;
   gpus: { query(): Promise<GpuQuery> };
+  /** Every model's summary (of one tenant, when given): the roster's copy in memory, or the catalog's listing. */
+  summaries(tenant?: string): Promise<ModelSummary[]>;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -126,11 +128,6 @@ export async function modelStatus(sources: StatusSources, ref: string): Promise<
 /** Every model in the catalog (of `tenant` only, when given), keyed by name. */
 export async function allModelStatuses(sources: StatusSources, tenant?: string): Promise<Record<string, ModelStatus>> {
   const out: Record<string, ModelStatus> = {};
-  let token: string | undefined;
-  do {
-    const page = await sources.catalog.listModels({ limit: 500, page_token: token }, tenant);
-    for (const model of page.models) out[model.name] = await statusOfSummary(sources, model);
-    token = page.next_page_token ?? undefined;
-  } while (token);
+  for (const model of await sources.summaries(tenant)) out[model.name] = await statusOfSummary(sources, model);
   return out;
 }

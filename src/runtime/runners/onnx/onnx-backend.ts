@@ -1,10 +1,11 @@
 // ONNX embedding backend: a transformers.js feature-extraction pipeline over a local Hugging Face folder, micro-batched.
 import path from 'node:path';
-import { env, pipeline, type DataType, type FeatureExtractionPipeline } from '@huggingface/transformers';
+import { env, pipeline, type DataType, type FeatureExtractionPipeline, type Tensor } from '@huggingface/transformers';
 import type { LoadCommand } from '../../protocol.ts';
 import { BackendError, installedPackageVersion, type EmbedOutput, type RunnerBackend } from '../runner-backend.ts';
 import { EmbeddingBatcher } from './embedding-batcher.ts';
 import { lengthGroups } from './length-groups.ts';
+import { meanPooledNormalized, paddedInputs, type Encodings, type Padding } from './pooled-embeddings.ts';
 
 /** One input's embedding and how many tokens it took. */
 interface EmbeddedInput {
@@ -79,9 +80,15 @@ class OnnxBackend implements RunnerBackend {
   readonly info: RunnerBackend['info'];
   readonly #extractor: FeatureExtractionPipeline;
   readonly #batcher: EmbeddingBatcher<string, EmbeddedInput>;
+  readonly #padding: Padding;
 
   constructor(extractor: FeatureExtractionPipeline, command: LoadCommand, runtime: string, embeddingLength: number) {
     this.#extractor = extractor;
+    const tokenizer = extractor.tokenizer as unknown as { pad_token_id?: unknown; padding_side?: unknown };
+    this.#padding = {
+      padTokenId: typeof tokenizer.pad_token_id === 'number' ? tokenizer.pad_token_id : 0,
+      side: tokenizer.padding_side === 'left' ? 'left' : 'right',
+    };
     this.#batcher = new EmbeddingBatcher((inputs) => this.#embedBatch(inputs), {
       maxBatchSize: command.maxBatchSize,
       maxBatchWaitMs: command.maxBatchWaitMs,
@@ -101,26 +108,33 @@ class OnnxBackend implements RunnerBackend {
     };
   }
 
-  /** The batch in groups of similar length (little padding), one pipeline call each; outputs in input order. */
+  /** The batch tokenized once, in groups of similar length (little padding), one model call each; outputs in input order. */
   async #embedBatch(inputs: string[]): Promise<EmbeddedInput[]> {
-    const tokens = this.#countTokens(inputs);
+    const encodings = this.#extractor.tokenizer(inputs, { padding: false, truncation: true, return_tensor: false }) as unknown as Encodings;
+    const tokens = (encodings.input_ids ?? []).map((ids) => ids.length);
     const outputs = new Array<EmbeddedInput>(inputs.length);
     for (const group of lengthGroups(tokens)) {
-      const vectors = await this.#embedGroup(group.map((index) => inputs[index] ?? ''));
-      for (const [position, index] of group.entries()) outputs[index] = { vector: vectors[position] ?? [], tokens: tokens[index] ?? 0 };
+      const vectors = await this.#embedGroup(encodings, group);
+      for (const [position, index] of group.entries()) {
+        outputs[index] = { vector: Array.from(vectors[position] ?? []), tokens: tokens[index] ?? 0 };
+      }
     }
     return outputs;
   }
 
-  /** One pipeline call: it pads to the longest input, mean-pools over the attention mask and L2-normalises. */
-  async #embedGroup(inputs: string[]): Promise<number[][]> {
-    const pooled = await this.#extractor(inputs, { pooling: 'mean', normalize: true });
-    const width = pooled.dims[1];
-    if (width === undefined || pooled.dims[0] !== inputs.length) {
-      throw new Error(`onnx runner: pooled embeddings have dims [${pooled.dims.join(', ')}], expected [${inputs.length}, width]`);
+  /** One model call on a group padded to its longest input; mean-pooled over the attention mask and L2-normalised. */
+  async #embedGroup(encodings: Encodings, group: number[]): Promise<Float32Array[]> {
+    const inputs = paddedInputs(encodings, group, this.#padding);
+    const outputs = (await this.#extractor.model(inputs)) as Record<string, Tensor | undefined>;
+    // The pipeline's choice of output, in its order.
+    const hidden = outputs.last_hidden_state ?? outputs.logits ?? outputs.token_embeddings;
+    const mask = inputs.attention_mask;
+    if (!hidden || !mask || hidden.dims.length !== 3 || hidden.dims[0] !== group.length || !(hidden.data instanceof Float32Array)) {
+      throw new Error(
+        `onnx runner: the model's output is not float32 [${group.length}, tokens, width] hidden states with an attention mask`,
+      );
     }
-    const data = pooled.data as Float32Array;
-    return inputs.map((_, i) => Array.from(data.subarray(i * width, (i + 1) * width)));
+    return meanPooledNormalized({ data: hidden.data, dims: hidden.dims }, mask);
   }
 
   /** Refuses (context_overflow) the first input longer than the model takes, naming its index and token counts. */
@@ -144,12 +158,6 @@ class OnnxBackend implements RunnerBackend {
     if (Number.isFinite(fromTokenizer) && fromTokenizer > 0) return fromTokenizer;
     const positions = (this.#extractor.model.config as { max_position_embeddings?: unknown }).max_position_embeddings;
     return typeof positions === 'number' && positions > 0 ? positions : Number.POSITIVE_INFINITY;
-  }
-
-  /** Tokens per input as the model sees them (special tokens included, padding not, truncated like the pipeline). */
-  #countTokens(inputs: string[]): number[] {
-    const encoded = this.#extractor.tokenizer(inputs, { padding: false, truncation: true, return_tensor: false });
-    return encoded.input_ids.map((ids) => ids.length);
   }
 
   async memory(): Promise<{ rssBytes: number }> {
