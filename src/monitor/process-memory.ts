@@ -1,10 +1,14 @@
 // Resident memory of a process as the kernel reports it (/proc/<pid>/status), so memory figures are measured, not guessed.
-import fsp from 'node:fs/promises';
+import fs from 'node:fs';
 
-/** VmRSS of `pid` in bytes, or null when the process is gone or /proc is not available. */
-export async function readRssBytes(pid: number): Promise<number | null> {
+/**
+ * VmRSS of `pid` in bytes, or null when the process is gone or /proc is not available. Read synchronously: /proc is
+ * generated in memory and never waits for a disk, while an asynchronous read takes four trips through the thread pool
+ * (open, stat, read, close), each one waiting for a busy event loop: status calls under load paid for those.
+ */
+export function readRssBytes(pid: number): number | null {
   try {
-    const status = await fsp.readFile(`/proc/${pid}/status`, 'utf8');
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
     return match ? Number(match[1]) * 1024 : null;
   } catch {
@@ -26,9 +30,10 @@ export function processExists(pid: number): boolean {
 const CLOCK_TICKS_PER_SECOND = 100;
 
 /** User + system CPU seconds a process has used (from /proc/<pid>/stat), or null when it is gone. */
-export async function readCpuSeconds(pid: number): Promise<number | null> {
+export function readCpuSeconds(pid: number): number | null {
   try {
-    const stat = await fsp.readFile(`/proc/${pid}/stat`, 'utf8');
+    // Synchronous for the reason readRssBytes gives.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces; fields after its closing parenthesis are fixed.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const utime = Number(fields[11]);

@@ -88,7 +88,7 @@ export function createPrometheusRegistry(o: PrometheusOptions): Registry {
       this.reset();
       for (const d of loadedDeployments()) {
         if (!d.alive) continue;
-        this.set({ ...modelLabels(d.name), kind: 'ram' }, (d.pid === null ? null : await readRssBytes(d.pid)) ?? d.rssBytes);
+        this.set({ ...modelLabels(d.name), kind: 'ram' }, (d.pid === null ? null : readRssBytes(d.pid)) ?? d.rssBytes);
         if (d.vramBytes) this.set({ ...modelLabels(d.name), kind: 'vram' }, d.vramBytes);
       }
     },

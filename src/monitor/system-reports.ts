@@ -69,7 +69,7 @@ const previousCpu = new Map<number, { at: number; seconds: number }>();
 
 /** CPU use since this pid was last sampled (within a minute), else the average over its lifetime so far. */
 async function cpuOf(pid: number): Promise<{ cpu_seconds: number | null; cpu_percent: number | null }> {
-  const seconds = await readCpuSeconds(pid);
+  const seconds = readCpuSeconds(pid);
   if (seconds === null) return { cpu_seconds: null, cpu_percent: null };
   const now = Date.now();
   const before = previousCpu.get(pid);
@@ -99,7 +99,7 @@ export async function resources(s: ReportSources, view?: TenantView) {
       });
     }
     if (!dep.alive || dep.pid === null) continue;
-    const rss = (await readRssBytes(dep.pid)) ?? dep.rssBytes;
+    const rss = readRssBytes(dep.pid) ?? dep.rssBytes;
     runners.push({
       model: dep.name,
       version: dep.version?.number ?? null,

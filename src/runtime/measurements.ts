@@ -57,7 +57,7 @@ export class MeasurementStore {
    * a runner's RSS read from /proc now (or its highest report), or what an external backend reports.
    */
   async record(served: ServedModel, versionId: string, device: 'cpu' | 'gpu'): Promise<void> {
-    const current = served.pid === null ? null : await readRssBytes(served.pid);
+    const current = served.pid === null ? null : readRssBytes(served.pid);
     await this.save({
       versionId,
       device,

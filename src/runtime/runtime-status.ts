@@ -63,7 +63,7 @@ export async function deploymentStatus(dep: Deployment, gpus: StatusSources['gpu
   const pid = dep.served?.isAlive ? dep.served.pid : null;
   const alive = dep.served?.isAlive ?? false;
   // A runner's RSS comes from /proc; a model held by an external backend reports its own.
-  const rss = !alive ? null : pid === null ? dep.memoryBytes() : ((await readRssBytes(pid)) ?? dep.memoryBytes());
+  const rss = !alive ? null : pid === null ? dep.memoryBytes() : (readRssBytes(pid) ?? dep.memoryBytes());
   let vram: number | null = dep.served?.memory.vramBytes ?? null;
   if (pid !== null && dep.device === 'gpu') {
     const listed = (await gpus.query()).processes.find((p) => p.pid === pid);
