@@ -2,18 +2,14 @@
 import { interleaved, now, type Result } from './common.ts';
 import { sentences } from './fixtures.ts';
 import type { HangarProcess } from './hangar-process.ts';
+import { httpRequest } from './http-client.ts';
 
 const PROMPT = 'Once upon a time';
 
 async function post(hangar: HangarProcess, path: string, body: unknown): Promise<string> {
-  const response = await fetch(`${hangar.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`POST ${path}: HTTP ${response.status} ${text.slice(0, 300)}`);
-  return text;
+  const reply = await httpRequest(hangar.url, 'POST', path, body);
+  if (reply.status < 200 || reply.status >= 300) throw new Error(`POST ${path}: HTTP ${reply.status} ${reply.body.slice(0, 300)}`);
+  return reply.body;
 }
 
 /** Parses `data:` lines of an SSE body (skipping `[DONE]`). */

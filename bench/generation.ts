@@ -2,6 +2,7 @@
 import { getLlama, type Llama, type LlamaModel } from 'node-llama-cpp';
 import { interleaved, now, percentile, type Result } from './common.ts';
 import type { HangarProcess } from './hangar-process.ts';
+import { httpRequest } from './http-client.ts';
 
 const PROMPT = 'Once upon a time';
 
@@ -23,12 +24,14 @@ async function rawGeneration(model: LlamaModel, tokens: number, threads: number)
 /** Hangar streaming over HTTP: tokens/s seen by the client, from sending the request to the done event. */
 export async function hangarGeneration(hangar: HangarProcess, model: string, tokens: number): Promise<number> {
   const start = now();
-  const response = await fetch(`${hangar.url}/api/v1/generate`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model, prompt: PROMPT, max_tokens: tokens, ignore_eos: true, temperature: 0, stream: true }),
+  const { body } = await httpRequest(hangar.url, 'POST', '/api/v1/generate', {
+    model,
+    prompt: PROMPT,
+    max_tokens: tokens,
+    ignore_eos: true,
+    temperature: 0,
+    stream: true,
   });
-  const body = await response.text();
   const done = body
     .split('\n')
     .filter((l) => l.startsWith('data: '))

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { httpRequest } from './http-client.ts';
 
 export interface HangarProcess {
   url: string;
@@ -65,14 +66,9 @@ export async function startHangar(
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const request = async <T>(method: string, urlPath: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${url}${urlPath}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${urlPath}: HTTP ${response.status} ${text}`);
-    return JSON.parse(text) as T;
+    const reply = await httpRequest(url, method, urlPath, body);
+    if (reply.status < 200 || reply.status >= 300) throw new Error(`${method} ${urlPath}: HTTP ${reply.status} ${reply.body}`);
+    return JSON.parse(reply.body) as T;
   };
   await waitUntilReady(`${url}/health/ready`, child, 'Hangar did not start', 2000);
   const startToReadyMs = performance.now() - started;

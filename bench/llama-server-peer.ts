@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { interleaved, median, now, type Result } from './common.ts';
 import { freePort, waitUntilReady, type HangarProcess } from './hangar-process.ts';
+import { httpEvents } from './http-client.ts';
 import { bundledLlamaTag, findLlamaServer } from './llama-server-build.ts';
 
 const PROMPT = 'Once upon a time';
@@ -41,42 +42,21 @@ async function startLlamaServer(
   };
 }
 
-/** Reads an SSE response to its end, calling `onData` per `data:` payload (the first one marks the first token). */
-async function readEvents(response: Response, onData: (data: string) => void): Promise<void> {
-  if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}: ${(await response.text()).slice(0, 300)}`);
-  const decoder = new TextDecoder();
-  let buffered = '';
-  for await (const chunk of response.body) {
-    buffered += decoder.decode(chunk as Uint8Array, { stream: true });
-    let end = buffered.indexOf('\n');
-    while (end >= 0) {
-      const line = buffered.slice(0, end);
-      buffered = buffered.slice(end + 1);
-      if (line.startsWith('data: ') && line !== 'data: [DONE]') onData(line.slice(6));
-      end = buffered.indexOf('\n');
-    }
-  }
-}
-
 /** One streamed llama-server completion: tokens generated and ms to the first one. */
 async function peerStream(peer: PeerServer, tokens: number): Promise<{ tokens: number; firstTokenMs: number; ms: number }> {
   const start = now();
   let firstTokenMs = 0;
   let generated = 0;
-  const response = await fetch(`${peer.url}/completion`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      prompt: PROMPT,
-      n_predict: tokens,
-      ignore_eos: true,
-      temperature: 0,
-      stream: true,
-      cache_prompt: false,
-      logit_bias: BYTE_TOKENS_BANNED,
-    }),
-  });
-  await readEvents(response, (data) => {
+  const request = {
+    prompt: PROMPT,
+    n_predict: tokens,
+    ignore_eos: true,
+    temperature: 0,
+    stream: true,
+    cache_prompt: false,
+    logit_bias: BYTE_TOKENS_BANNED,
+  };
+  await httpEvents(peer.url, '/completion', request, (data) => {
     const event = JSON.parse(data) as { stop?: boolean; tokens_predicted?: number; error?: { message: string } };
     if (event.error) throw new Error(`llama-server: ${event.error.message}`);
     if (firstTokenMs === 0) firstTokenMs = now() - start;
@@ -94,19 +74,8 @@ async function hangarStream(
   const start = now();
   let firstTokenMs = 0;
   let generated = 0;
-  const response = await fetch(`${hangar.url}/v1/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      model,
-      prompt: PROMPT,
-      max_tokens: tokens,
-      temperature: 0,
-      stream: true,
-      stream_options: { include_usage: true },
-    }),
-  });
-  await readEvents(response, (data) => {
+  const request = { model, prompt: PROMPT, max_tokens: tokens, temperature: 0, stream: true, stream_options: { include_usage: true } };
+  await httpEvents(hangar.url, '/v1/completions', request, (data) => {
     const chunk = JSON.parse(data) as { usage?: { completion_tokens: number } | null; error?: { message: string } };
     if (chunk.error) throw new Error(`Hangar: ${chunk.error.message}`);
     if (firstTokenMs === 0) firstTokenMs = now() - start;
