@@ -26,16 +26,19 @@ export async function aliasesByVersion(db: Executor, modelId: string): Promise<M
 export async function versionPage(db: Executor, model: ModelRow, limit: number, pageToken?: string): Promise<VersionList> {
   let query = db.selectFrom('model_versions').selectAll().where('model_id', '=', model.id);
   if (pageToken) query = query.where('version', '<', Number(decodePageToken(pageToken, ['version'] as const).version));
-  const rows = await query
-    .orderBy('version', 'desc')
-    .limit(limit + 1)
-    .execute();
-  const total = await db
-    .selectFrom('model_versions')
-    .select((eb) => eb.fn.countAll().as('n'))
-    .where('model_id', '=', model.id)
-    .executeTakeFirst();
-  const aliases = await aliasesByVersion(db, model.id);
+  // Three independent reads: on PostgreSQL each takes its own pooled connection, so the page waits for one round trip, not three.
+  const [rows, total, aliases] = await Promise.all([
+    query
+      .orderBy('version', 'desc')
+      .limit(limit + 1)
+      .execute(),
+    db
+      .selectFrom('model_versions')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('model_id', '=', model.id)
+      .executeTakeFirst(),
+    aliasesByVersion(db, model.id),
+  ]);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
