@@ -5,6 +5,7 @@ import type { ApiKeyTable, Database } from '../db/schema.ts';
 import { recordAuditEvent, type ActionContext } from '../registry/audit.ts';
 import { Conflict, HangarError, InvalidInput, NotFound } from '../errors.ts';
 import type { TenantScope } from '../tenants/tenant-scope.ts';
+import { tenantNotFound } from '../tenants/tenant-names.ts';
 import { isRole, type Role } from './roles.ts';
 
 /** `hgr_<id>_<secret>`: the id finds the row without scanning, the 256-bit secret is what is hashed. */
@@ -144,7 +145,7 @@ export class ApiKeyService {
     await this.db.transaction().execute(async (trx) => {
       if (tenant !== null) {
         const known = await trx.selectFrom('tenants').select('name').where('name', '=', tenant).executeTakeFirst();
-        if (!known) throw new NotFound(`No tenant named "${tenant}"`, { tenant }, 'tenant_not_found');
+        if (!known) throw tenantNotFound(tenant);
       }
       const active = await trx
         .selectFrom('api_keys')

@@ -1,10 +1,10 @@
 // Tenants: create, list, change and delete them (system administrators), with each tenant's quotas and current use.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { Conflict, HangarError, NotFound } from '../errors.ts';
+import { Conflict, HangarError } from '../errors.ts';
 import { recordAuditEvent, type ActionContext } from '../registry/audit.ts';
 import { isUniqueViolation } from '../db/sql-helpers.ts';
-import { DEFAULT_TENANT, parseTenantName, TENANT_MARK } from '../tenants/tenant-names.ts';
+import { DEFAULT_TENANT, parseTenantName, TENANT_MARK, tenantNotFound } from '../tenants/tenant-names.ts';
 import { QUOTA_NAMES, type Quotas } from '../tenants/quotas.ts';
 import {
   countActiveDownloads,
@@ -81,14 +81,14 @@ export class TenantService {
 
   async get(name: string): Promise<TenantInfo> {
     const tenant = await findTenant(this.db, name);
-    if (!tenant) throw notFound(name);
+    if (!tenant) throw tenantNotFound(name);
     return { ...tenant, usage: await this.usage(name) };
   }
 
   async update(name: string, change: TenantChange, context: ActionContext): Promise<TenantInfo> {
     await this.db.transaction().execute(async (trx) => {
       const tenant = await findTenant(trx, name);
-      if (!tenant) throw notFound(name);
+      if (!tenant) throw tenantNotFound(name);
       const quotas: Record<string, number> = { ...tenant.quotas };
       for (const [quota, limit] of Object.entries(change.quotas ?? {})) {
         if (limit === null) delete quotas[quota];
@@ -116,7 +116,7 @@ export class TenantService {
   async delete(name: string, context: ActionContext): Promise<{ deleted: string }> {
     if (name === DEFAULT_TENANT) throw new HangarError('conflict', 'The default tenant cannot be deleted', { name });
     await this.db.transaction().execute(async (trx) => {
-      if (!(await findTenant(trx, name))) throw notFound(name);
+      if (!(await findTenant(trx, name))) throw tenantNotFound(name);
       const models = await countTenantModels(trx, name);
       const keys = await trx.selectFrom('api_keys').select('id').where('tenant', '=', name).where('revoked_at', 'is', null).execute();
       // The webhooks table is typed by the events module; a count needs no more than SQL.
@@ -167,10 +167,6 @@ export class TenantService {
     ]);
     return { models, stored_bytes, concurrent_downloads, ...this.loadedUsage(name) };
   }
-}
-
-function notFound(name: string): NotFound {
-  return new NotFound(`No tenant named "${name}"`, { tenant: name }, 'tenant_not_found');
 }
 
 function cleanQuotas(quotas: Record<string, number | undefined>): Quotas {

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Database, JobRow } from '../db/schema.ts';
 import { NotFound } from '../errors.ts';
 import type { JobInfoWithoutRate } from '../schemas/hub.ts';
-import { tenantOfName } from '../tenants/tenant-names.ts';
+import { tenantNotFound, tenantOfName } from '../tenants/tenant-names.ts';
 import { assertWithinQuota } from '../tenants/quotas.ts';
 import { countActiveDownloads, lockTenant } from '../tenants/tenant-store.ts';
 
@@ -167,7 +167,7 @@ export class JobStore {
     };
     await this.db.transaction().execute(async (trx) => {
       const owner = await lockTenant(trx, tenant);
-      if (!owner) throw new NotFound(`No tenant named "${tenant}"`, { tenant }, 'tenant_not_found');
+      if (!owner) throw tenantNotFound(tenant);
       if (kind === 'download' && owner.quotas.concurrent_downloads !== undefined) {
         assertWithinQuota(tenant, owner.quotas, 'concurrent_downloads', await countActiveDownloads(trx, tenant), 1);
       }

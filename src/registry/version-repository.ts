@@ -7,10 +7,9 @@ import { recordAuditEvent, type ActionContext } from './audit.ts';
 import { findModel, resolveVersion, type ResolvedVersion } from './catalog-queries.ts';
 import type { ModelRef } from './model-name.ts';
 import type { VersionManifest } from '../schemas/models.ts';
-import { tenantOfName } from '../tenants/tenant-names.ts';
+import { tenantNotFound, tenantOfName } from '../tenants/tenant-names.ts';
 import { assertWithinQuota } from '../tenants/quotas.ts';
 import { countTenantModels, lockTenant, newBytesForTenant, tenantStoredBytes } from '../tenants/tenant-store.ts';
-import { NotFound } from '../errors.ts';
 
 /** The version's own columns, as the catalog computed them from the artifact and the import options. */
 export type VersionFields = Pick<
@@ -70,7 +69,7 @@ export async function insertNextVersion(
         // The tenant's row is locked first, so concurrent imports of one tenant count its use one after another.
         const tenantName = tenantOfName(name);
         const tenant = await lockTenant(trx, tenantName);
-        if (!tenant) throw new NotFound(`No tenant named "${tenantName}"`, { tenant: tenantName }, 'tenant_not_found');
+        if (!tenant) throw tenantNotFound(tenantName);
         let model = await trx.selectFrom('models').selectAll().where('name', '=', name).executeTakeFirst();
         if (tenant.quotas.stored_bytes !== undefined) {
           const adding = await newBytesForTenant(trx, tenantName, manifest.files);

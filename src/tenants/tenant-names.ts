@@ -1,5 +1,5 @@
 // Tenant names, and the qualified model names that keep each tenant's models apart in one catalog.
-import { InvalidInput } from '../errors.ts';
+import { InvalidInput, NotFound } from '../errors.ts';
 
 /** The tenant of everything made with auth off, by system keys without naming a tenant, and before tenants existed. */
 export const DEFAULT_TENANT = 'default';
@@ -38,4 +38,9 @@ export function splitQualifiedName(qualified: string): { tenant: string; name: s
 /** The tenant a qualified model name belongs to. */
 export function tenantOfName(qualified: string): string {
   return splitQualifiedName(qualified).tenant;
+}
+
+/** The one 404 for a tenant that does not exist (or was deleted), wherever it is looked up. */
+export function tenantNotFound(name: string): NotFound {
+  return new NotFound(`No tenant named "${name}"`, { tenant: name }, 'tenant_not_found');
 }
