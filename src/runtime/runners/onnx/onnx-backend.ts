@@ -5,6 +5,7 @@ import type { LoadCommand } from '../../protocol.ts';
 import { BackendError, installedPackageVersion, type EmbedOutput, type RunnerBackend } from '../runner-backend.ts';
 import { EmbeddingBatcher } from './embedding-batcher.ts';
 import { lengthGroups } from './length-groups.ts';
+import { modelFilePathCache } from './model-file-paths.ts';
 import { meanPooledNormalized, paddedInputs, type Encodings, type Padding } from './pooled-embeddings.ts';
 
 /** One input's embedding and how many tokens it took. */
@@ -46,6 +47,8 @@ export async function loadOnnxBackend(command: LoadCommand): Promise<RunnerBacke
   if (!isFileDtype(dtype)) throw new Error(`onnx runner: unknown dtype "${dtype}" (known: ${Object.keys(DTYPE_FILE_SUFFIX).join(', ')})`);
   env.allowRemoteModels = false;
   env.useFSCache = false;
+  env.useCustomCache = true;
+  env.customCache = modelFilePathCache();
   env.localModelPath = path.dirname(path.resolve(command.modelDir));
   const extractor = await pipeline('feature-extraction', path.basename(path.resolve(command.modelDir)), {
     ...entryFileOptions(command.entry, dtype),
