@@ -32,6 +32,8 @@ export class PartHasher {
   private again = false;
   private failure: Error | null = null;
   private stopped = false;
+  /** One read-back buffer for the whole download: a new one per read was garbage the collector had to chase. */
+  private readBuffer: Buffer | null = null;
 
   constructor(handle: FileHandle, parts: Part[], size: number, gitBlob: boolean) {
     this.handle = handle;
@@ -130,7 +132,9 @@ export class PartHasher {
         let end = this.contiguousEnd();
         while (!this.stopped && this.frontier < end) {
           const length = Math.min(READ_BYTES, end - this.frontier);
-          const buffer = Buffer.allocUnsafe(length);
+          // Hashing consumes the bytes before the next read, so one buffer serves every read.
+          this.readBuffer ??= Buffer.allocUnsafeSlow(READ_BYTES);
+          const buffer = this.readBuffer;
           const { bytesRead } = await this.handle.read(buffer, 0, length, this.frontier);
           if (bytesRead <= 0) throw new Error('partial file shorter than its recorded progress');
           this.update(buffer.subarray(0, bytesRead));
