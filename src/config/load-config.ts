@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import YAML from 'yaml';
+import { createRequire } from 'node:module';
 import dotenv from 'dotenv';
 import { Value } from 'typebox/value';
 import type { TSchema } from 'typebox';
@@ -110,6 +110,8 @@ export function describeAllowed(schema: TSchema): string {
 
 function readYamlFile(file: string): JsonObject {
   if (!fs.existsSync(file)) return {};
+  // Required here, not imported: yaml is ~70 modules, and most starts have no configuration file.
+  const YAML = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   let parsed: unknown;
   try {
     parsed = YAML.parse(fs.readFileSync(file, 'utf8'));

@@ -4,7 +4,6 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import YAML from 'yaml';
 import { ConfigSchema, RESTART_REQUIRED, SECRET_SETTINGS, type ConfigSource, type HangarConfig } from './schema.ts';
 import {
   configLeaves,
@@ -169,6 +168,8 @@ export class Settings extends EventEmitter<{ change: [HangarConfig, ConfigChange
 
   /** Temp file, fsync, rename: a crash leaves the old file or the new one, never half of one. */
   private async writeFile(values: JsonObject): Promise<void> {
+    // Imported on the first write, not at start (yaml is ~70 modules).
+    const { default: YAML } = await import('yaml');
     await fsp.mkdir(path.dirname(this.configFile), { recursive: true });
     const tmp = `${this.configFile}.${randomUUID()}.tmp`;
     const handle = await fsp.open(tmp, 'w', 0o600);

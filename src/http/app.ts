@@ -5,7 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyHttpsOptions, type Fastify
 import type { HangarContext } from './context.ts';
 import './route-config.ts';
 import { rewriteModelPath } from './model-path.ts';
-import { validatorCompiler } from './validation.ts';
+import { lazySchemas } from './validation.ts';
 import errorHandler, { frameworkErrorAnswerer } from './plugins/error-handler.ts';
 import { ollamaErrorDialect } from './ollama/ollama-errors.ts';
 import { openAiErrorDialect } from './openai/openai-errors.ts';
@@ -26,6 +26,13 @@ import { textBefore } from '../text-before.ts';
 import { parseTrustProxy } from '../config/trust-proxy.ts';
 import type { AuthFailureWindows } from '../security/auth-failure-windows.ts';
 import type { TlsMaterial } from './tls.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Builds every route's validators and serializers now (they are built on first use); returns how many (validation.ts). */
+    compileRouteSchemas: () => number;
+  }
+}
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Long enough for a 128-character model name with every `/` sent as %2F. */
@@ -63,6 +70,7 @@ export async function buildApp(
   surfaces: readonly Surface[] = ALL_SURFACES,
   options: BuildAppOptions = {},
 ): Promise<FastifyInstance> {
+  const schemas = lazySchemas();
   const fastifyOptions: FastifyServerOptions = {
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // Read once: the proxies in front of a listener do not change while it runs (a restart-only setting).
@@ -78,6 +86,8 @@ export async function buildApp(
     frameworkErrors: frameworkErrorAnswerer(ERROR_DIALECTS),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Validators and serializers are built on each route's first use, not for ~100 routes at start-up (validation.ts).
+    schemaController: schemas.schemaController,
   };
   // An HTTPS Fastify is typed for https.Server; routes and hooks do not care which, so both are used as one type.
   const app = options.tls
@@ -86,10 +96,10 @@ export async function buildApp(
         https: { cert: options.tls.cert, key: options.tls.key },
       } as FastifyHttpsOptions<https.Server>) as unknown as FastifyInstance)
     : Fastify(fastifyOptions);
-  app.setValidatorCompiler(validatorCompiler);
   // The API speaks JSON only: other bodies get 415 instead of reaching validation as strings.
   app.removeContentTypeParser('text/plain');
 
+  app.decorate('compileRouteSchemas', schemas.compileAll);
   app.decorate('registeredRoutes', [] as FastifyInstance['registeredRoutes']);
   app.addHook('onRoute', (route) => {
     route.config ??= {};
