@@ -7,14 +7,15 @@ const MIB = 1024 * 1024;
 
 /**
  * Resident memory of a runner with its runtime imported and a ~1 MiB model loaded, measured on this codebase's
- * compiled runners (Node 20, x64 Linux, 2026-12-02): transformers.js + onnxruntime-node ~125–135 MiB,
- * node-llama-cpp ~110–115 MiB. When runners still ran their TypeScript through tsx these were ~300 and ~165 MiB.
+ * compiled runners (Node 20, x64 Linux, 2026-12-04, with TypeBox/Kysely bundled and glibc's mmap threshold fixed):
+ * transformers.js + onnxruntime-node ~100–110 MiB, node-llama-cpp ~85–90 MiB. Before those two changes they were
+ * ~135 and ~110 MiB; when runners still ran their TypeScript through tsx, ~300 and ~165 MiB.
  * The estimate's accuracy rests on these facts (README "Memory estimate", benchmark P8); the sizing advice takes
  * the llama.cpp figure, since the quantizations it sizes are GGUF ones.
  */
 export const RUNNER_OVERHEAD_BYTES: Readonly<Record<ModelFormat, number>> = {
-  onnx: 135 * MIB,
-  gguf: 110 * MIB,
+  onnx: 100 * MIB,
+  gguf: 90 * MIB,
   // An Ollama model runs in that server's own runner: nothing of it is in this machine's budget.
   ollama: 0,
   // No backend of Hangar's serves these: the estimate is of the model's own memory, a runtime process adds its own.

@@ -246,8 +246,8 @@ test('reload under concurrent embedding load fails no request and replaces the r
 });
 
 test('memory budget: loading a second model evicts the idle one; a pinned one is kept and the load refused', async (t) => {
-  // A budget that holds either demo model's runner (~110-135 MiB each, compiled) but not both.
-  const server = await startTestServer(t, { demoModels: true, env: { ...NO_GPU, HANGAR_MEMORY_RAM_BUDGET_MB: '200' } });
+  // A budget that holds either demo model's runner (~90-115 MiB each, compiled) but not both.
+  const server = await startTestServer(t, { demoModels: true, env: { ...NO_GPU, HANGAR_MEMORY_RAM_BUDGET_MB: '150' } });
   const first = await server.request<Status>('POST', '/api/v1/models/demo-embed-small/load');
   assert.equal(first.status, 200, first.text);
   const second = await server.request<Status>('POST', '/api/v1/models/demo-llama-q8/load');
@@ -263,7 +263,7 @@ test('memory budget: loading a second model evicts the idle one; a pinned one is
     free_mb: number;
     not_evictable: Array<{ model: string; reason: string }>;
   };
-  assert.equal(details.budget_mb, 200);
+  assert.equal(details.budget_mb, 150);
   assert.ok(details.needed_mb > details.free_mb);
   assert.deepEqual(
     details.not_evictable.map((b) => [b.model, b.reason]),

@@ -82,13 +82,13 @@ test('fits:false once the RAM budget is below the estimate; context, variant and
   const base = await estimate(server, 'model=demo-llama');
   assert.equal(base.body.devices[0].fits, true);
 
-  const patched = await server.request('PATCH', '/api/v1/config', { memory: { ram_budget_mb: 100 } });
+  const patched = await server.request('PATCH', '/api/v1/config', { memory: { ram_budget_mb: 50 } });
   assert.equal(patched.status, 200, patched.text);
   const tight = await estimate(server, 'model=demo-llama');
   assert.deepEqual(tight.body.devices, [
-    { device: 'cpu', budget_bytes: 100 * MIB, free_bytes: tight.body.devices[0].free_bytes, fits: false },
+    { device: 'cpu', budget_bytes: 50 * MIB, free_bytes: tight.body.devices[0].free_bytes, fits: false },
   ]);
-  assert.ok(tight.body.devices[0].free_bytes !== null && tight.body.devices[0].free_bytes <= 100 * MIB);
+  assert.ok(tight.body.devices[0].free_bytes !== null && tight.body.devices[0].free_bytes <= 50 * MIB);
 
   // context_size: half the context, half the KV cache; over the trained 512 or not a positive integer is a 400.
   const half = await estimate(server, 'model=demo-llama:1&context_size=256');
