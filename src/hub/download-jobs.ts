@@ -1,4 +1,4 @@
-// Download jobs: accept, queue, run, pause, cancel and resume hub downloads; progress events; a new version at the end.
+// Download jobs: accept, queue, pause, cancel and resume hub downloads, and settle each run (its work: download-run.ts); progress events.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { ModelCatalog } from '../registry/catalog.ts';
@@ -10,7 +10,8 @@ import { Conflict, HangarError } from '../errors.ts';
 import { KeyedLock } from '../store/serial-lock.ts';
 import type { HubClient } from './hub-client.ts';
 import { downloadJobKey, downloadRequestOf, planDownload } from './download-plan.ts';
-import { quantizeDownloadedFiles, type DownloadQuantizer } from './download-quantize-step.ts';
+import type { DownloadQuantizer } from './download-quantize-step.ts';
+import { fetchJobFiles, finishJob } from './download-run.ts';
 import { DownloadManager, DownloadStopped } from './download-manager.ts';
 import type { DownloadTuning } from './file-download.ts';
 import {
@@ -24,7 +25,6 @@ import {
   type StoredJob,
 } from './job-store.ts';
 import type { DownloadRequest, JobInfoWithoutRate, JobMessage } from '../schemas/hub.ts';
-import { importDownloadedVersion, adoptFiles, type FinishedFile } from './hub-import.ts';
 import { ProgressTracker } from './progress.ts';
 
 export type { JobMessage } from '../schemas/hub.ts';
@@ -51,9 +51,6 @@ interface Running {
   done: Promise<void>;
   tracker: ProgressTracker;
 }
-
-/** Files of a download fetched at once (each may itself use parallel byte ranges). */
-const FILES_AT_ONCE = 2;
 
 /** The bus event of each job message but progress, which stays on the job stream. */
 const BUS_EVENT_OF: Record<Exclude<JobMessage['type'], 'download_progress'>, DownloadEventType> = {
@@ -283,87 +280,20 @@ export class DownloadJobs extends EventEmitter<{ message: [JobMessage] }> {
         void store.update(job.id, { plan }).catch(() => undefined);
       }
     };
-    const finished: FinishedFile[] = [];
+    const deps = { ...this.options, hub, manager: this.manager };
     try {
       report(true);
-      const queue = plan.files.filter((f) => f.status !== 'present' && f.status !== 'stored');
-      for (const f of plan.files) {
-        if (f.status === 'present' || f.status === 'stored')
-          finished.push({ path: f.path, sha256: f.sha256 as string, size_bytes: f.size_bytes, verifiedFile: null });
-      }
-      const worker = async () => {
-        for (let file = queue.shift(); file; file = queue.shift()) {
-          const current = file;
-          tracker.begin(current.path);
-          const result = await this.manager.fetch(
-            {
-              url: hub.resolveUrl(job.request.repo_id, plan.commit_sha, current.path),
-              path: current.path,
-              size_bytes: current.size_bytes,
-              sha256: current.sha256,
-              git_oid: current.git_oid,
-            },
-            {
-              onProgress: (delta, resumed) => {
-                tracker.add(current.path, delta, resumed === true);
-                report();
-              },
-              onRetry: (info) => {
-                plan.retries++;
-                this.options.logger.warn({ job: job.id, ...info }, 'download retry');
-              },
-            },
-            signal,
-          );
-          plan.bytes_fetched += result.bytes_fetched;
-          tracker.complete(current.path);
-          finished.push({ path: current.path, sha256: result.sha256, size_bytes: current.size_bytes, verifiedFile: result.file });
-          report(true);
-        }
-      };
-      await Promise.all(Array.from({ length: FILES_AT_ONCE }, worker));
+      const finished = await fetchJobFiles(deps, job, plan, tracker, report, signal);
       plan.files = tracker.files();
-      const result = await this.finish(job, plan, finished, signal);
+      const result = await finishJob(deps, job, plan, finished, signal, () =>
+        this.emitMessage('download_progress', { ...job, status: 'running', plan }),
+      );
       await store.update(job.id, { status: 'completed', plan, result, error: null, finished: true });
       this.emitMessage('download_completed', await store.get(job.id), tracker);
     } catch (error) {
       plan.files = tracker.files();
       await this.settle(job, plan, error);
     }
-  }
-
-  private async finish(job: StoredJob, plan: JobPlan, files: FinishedFile[], signal: AbortSignal): Promise<Record<string, unknown>> {
-    const ordered = plan.files.map((f) => files.find((d) => d.path === f.path)).filter((f): f is FinishedFile => f !== undefined);
-    const context = { actor: job.row.created_by };
-    if (job.kind === 'repair') {
-      await this.options.catalog.runLocked(() => adoptFiles(this.options.blobs, ordered, true));
-      return { version_id: job.request.version_id, repaired: ordered.map((f) => f.path) };
-    }
-    const version = job.request.quantize
-      ? await quantizeDownloadedFiles(
-          { quantizer: this.options.quantizer, store: this.options.store, manager: this.manager, endpoint: this.options.hub().endpoint },
-          job,
-          ordered,
-          signal,
-          () => this.emitMessage('download_progress', { ...job, status: 'running', plan }),
-        )
-      : await importDownloadedVersion(
-          this.options.catalog,
-          this.options.blobs,
-          job.request,
-          plan,
-          ordered,
-          this.options.hub().endpoint,
-          context,
-        );
-    for (const f of plan.files) f.status = 'stored';
-    return {
-      model: version.model,
-      version: version.version,
-      format: version.format,
-      quantization: version.quantization,
-      size_bytes: version.size_bytes,
-    };
   }
 
   private async settle(job: StoredJob, plan: JobPlan, error: unknown): Promise<void> {

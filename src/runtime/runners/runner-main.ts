@@ -16,6 +16,7 @@ import {
 } from '../protocol.ts';
 import { BackendError, type GenerationRequest, type RunnerBackend } from './runner-backend.ts';
 import { backendSpec, isBackendId } from '../backends.ts';
+import { TokenStream } from './token-stream.ts';
 
 /** Exit codes the supervisor can tell apart (a native crash shows up as a signal instead). */
 const EXIT_OK = 0;
@@ -116,14 +117,19 @@ class Runner {
   }
 
   async #serve(backend: RunnerBackend, command: RequestCommand, signal: AbortSignal): Promise<void> {
+    const tokens = new TokenStream((text) => void this.#send({ type: 'token', id: command.id, text }));
+    let reply: RunnerToServer;
     try {
-      await this.#send(await this.#execute(backend, command, signal));
+      reply = await this.#execute(backend, command, signal, tokens);
     } catch (error) {
-      await this.#send(errorReply(command.id, error));
+      reply = errorReply(command.id, error);
     }
+    // The last text goes before the reply that ends the request.
+    tokens.flush();
+    await this.#send(reply);
   }
 
-  async #execute(backend: RunnerBackend, command: RequestCommand, signal: AbortSignal): Promise<RunnerToServer> {
+  async #execute(backend: RunnerBackend, command: RequestCommand, signal: AbortSignal, tokens: TokenStream): Promise<RunnerToServer> {
     switch (command.type) {
       case 'embed': {
         if (!backend.embed) throw unsupported(backend, 'embed');
@@ -131,7 +137,11 @@ class Runner {
       }
       case 'generate': {
         if (!backend.generate) throw unsupported(backend, 'generate');
-        return { type: 'done', id: command.id, ...(await backend.generate(command.prompt, this.#generationRequest(command, signal))) };
+        return {
+          type: 'done',
+          id: command.id,
+          ...(await backend.generate(command.prompt, this.#generationRequest(command, signal, tokens))),
+        };
       }
       case 'chat': {
         if (!backend.chat) throw unsupported(backend, 'chat');
@@ -139,12 +149,16 @@ class Runner {
         if (tools.length > 0 && !backend.info.capabilities.includes('tools')) {
           throw new BackendError('unsupported_operation', 'this model does not support tools (its chat template has no tool calling)');
         }
-        return { type: 'done', id: command.id, ...(await backend.chat(command.messages, this.#generationRequest(command, signal), tools)) };
+        return {
+          type: 'done',
+          id: command.id,
+          ...(await backend.chat(command.messages, this.#generationRequest(command, signal, tokens), tools)),
+        };
       }
     }
   }
 
-  #generationRequest(command: GenerateCommand | ChatCommand, signal: AbortSignal): GenerationRequest {
+  #generationRequest(command: GenerateCommand | ChatCommand, signal: AbortSignal, tokens: TokenStream): GenerationRequest {
     return {
       maxTokens: command.maxTokens,
       temperature: command.temperature,
@@ -152,7 +166,7 @@ class Runner {
       ignoreEos: command.ignoreEos ?? false,
       ...definedFields(command, ['seed', 'topP', 'topK', 'repeatPenalty', 'frequencyPenalty', 'presencePenalty', 'responseFormat']),
       signal,
-      ...(command.stream ? { onText: (text: string) => void this.#send({ type: 'token', id: command.id, text }) } : {}),
+      ...(command.stream ? { onText: (text: string) => tokens.push(text) } : {}),
     };
   }
 
