@@ -1,19 +1,16 @@
 // Route schemas compiled on a route's first use: request validators (strict bodies, coercing query/params) and response serializers.
 import { createRequire } from 'node:module';
-import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import type { FastifySchemaCompiler, FastifyServerOptions } from 'fastify';
 
-const requireHere = createRequire(import.meta.url);
+// ajv-formats is CommonJS; its default export arrives wrapped under ESM.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (
+  ajv: Ajv,
+) => Ajv;
 
-/**
- * Ajv and its formats are required with the first validator built, not imported at start: with validators compiled
- * on first use, nothing at start needs them (~30 ms and a few MB of an idle server's start here). Both are CommonJS.
- */
 function makeAjv(options: Options): Ajv {
-  const { Ajv: AjvClass } = requireHere('ajv') as typeof import('ajv');
-  const formats = requireHere('ajv-formats') as { default?: (ajv: Ajv) => Ajv } & ((ajv: Ajv) => Ajv);
-  const addFormats = formats.default ?? formats;
-  const ajv = new AjvClass({ allErrors: false, useDefaults: true, removeAdditional: false, strict: false, ...options });
+  const ajv = new Ajv({ allErrors: false, useDefaults: true, removeAdditional: false, strict: false, ...options });
   addFormats(ajv);
   return ajv;
 }
