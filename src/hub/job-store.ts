@@ -1,12 +1,12 @@
 // Persistence of background jobs: rows in the `jobs` table and their API form.
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database, JobRow } from '../db/schema.ts';
 import { NotFound } from '../errors.ts';
 import type { JobInfoWithoutRate } from '../schemas/hub.ts';
 import { tenantNotFound, tenantOfName } from '../tenants/tenant-names.ts';
 import { assertWithinQuota } from '../tenants/quotas.ts';
-import { countActiveDownloads, lockTenant } from '../tenants/tenant-store.ts';
+import { countActiveDownloads, lockTenant, type TenantRecord } from '../tenants/tenant-store.ts';
 
 /**
  * `ollama_pull`: a pull through an Ollama server's /api/pull (run by src/runtime/ollama/ollama-pull.ts); `quantize`: a
@@ -135,6 +135,12 @@ export function toJobInfo(job: StoredJob): JobInfoWithoutRate {
   };
 }
 
+/** One more running download must fit the tenant's concurrent_downloads quota; the caller holds the tenant's lock. */
+async function assertDownloadSlot(trx: Transaction<Database>, tenant: string, owner: TenantRecord): Promise<void> {
+  if (owner.quotas.concurrent_downloads === undefined) return;
+  assertWithinQuota(tenant, owner.quotas, 'concurrent_downloads', await countActiveDownloads(trx, tenant), 1);
+}
+
 export class JobStore {
   private readonly db: Kysely<Database>;
 
@@ -168,15 +174,12 @@ export class JobStore {
     await this.db.transaction().execute(async (trx) => {
       const owner = await lockTenant(trx, tenant);
       if (!owner) throw tenantNotFound(tenant);
-      if (kind === 'download' && owner.quotas.concurrent_downloads !== undefined) {
-        assertWithinQuota(tenant, owner.quotas, 'concurrent_downloads', await countActiveDownloads(trx, tenant), 1);
-      }
+      if (kind === 'download') await assertDownloadSlot(trx, tenant, owner);
       await trx.insertInto('jobs').values(row).execute();
     });
     return fromRow(row);
   }
 
-  /** A job by id; with `tenant`, only that tenant's (another tenant's job is reported as missing). */
   /**
    * Queues a paused download again, counting it against its tenant's concurrent_downloads under the tenant's lock
    * (a pause and resume must not let more downloads run than the quota allows).
@@ -185,9 +188,7 @@ export class JobStore {
     await this.db.transaction().execute(async (trx) => {
       const tenant = job.row.tenant;
       const owner = await lockTenant(trx, tenant);
-      if (job.row.kind === 'download' && owner?.quotas.concurrent_downloads !== undefined) {
-        assertWithinQuota(tenant, owner.quotas, 'concurrent_downloads', await countActiveDownloads(trx, tenant), 1);
-      }
+      if (job.row.kind === 'download' && owner) await assertDownloadSlot(trx, tenant, owner);
       await trx
         .updateTable('jobs')
         .set({ status: 'queued', updated_at: new Date().toISOString() })
@@ -197,6 +198,7 @@ export class JobStore {
     });
   }
 
+  /** A job by id; with `tenant`, only that tenant's (another tenant's job is reported as missing). */
   async get(id: string, tenant?: string): Promise<StoredJob> {
     const row = await this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row || (tenant !== undefined && row.tenant !== tenant)) throw new NotFound(`Job ${id} not found`, { job_id: id }, 'job_not_found');

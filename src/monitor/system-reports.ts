@@ -6,6 +6,7 @@ import type { GpuQuery } from './nvidia-smi.ts';
 import { readCpuSeconds, readRssBytes } from './process-memory.ts';
 import { parseKeepAlive, formatKeepAlive } from '../runtime/keep-alive.ts';
 import { gpuBudgetBytes, MIB } from '../runtime/placement.ts';
+import { roundedMib } from '../mebibytes.ts';
 import { countBy } from '../count-by.ts';
 import { tenantOfName } from '../tenants/tenant-names.ts';
 import type { Quotas } from '../tenants/quotas.ts';
@@ -32,7 +33,7 @@ function visibleSnapshots(s: ReportSources, view?: TenantView) {
   return view ? all.filter((d) => tenantOfName(d.name) === view.tenant) : all;
 }
 
-const mb = (bytes: number) => Math.round((bytes / MIB) * 10) / 10;
+const mb = roundedMib;
 
 /**
  * `{"gpus":{"gpu_0":{name, memory…, utilization_percent, temperature_c, power_w, processes:[{pid, model, memory_mb}]}}}`.

@@ -5,7 +5,10 @@ import type { ModelShape } from '../model-shape/model-shape.ts';
 import { tenantOfName } from '../tenants/tenant-names.ts';
 import { backendSpec, type BackendId } from './backends.ts';
 
-export const MIB = 1024 * 1024;
+import { MIB } from '../mebibytes.ts';
+
+/** Re-exported for the runtime's modules, which take it from here. */
+export { MIB };
 
 export interface EstimateInput {
   backend: BackendId;

@@ -9,7 +9,7 @@ import { backendForFormat, unservableReason } from './backends.ts';
 import type { Deployment } from './deployment.ts';
 import type { DeploymentTable } from './deployment-table.ts';
 import { formatKeepAlive } from './keep-alive.ts';
-import { MIB } from './placement.ts';
+import { MIB, roundedMib } from '../mebibytes.ts';
 
 export interface StatusSources {
   table: DeploymentTable;
@@ -20,7 +20,6 @@ export interface StatusSources {
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const roundedMb = (bytes: number) => Math.round((bytes / MIB) * 10) / 10;
 
 /** The status document of a deployment, with the memory read by the caller. */
 function toStatus(dep: Deployment, memory: { rssBytes: number | null; vramBytes: number | null }): ModelStatus {
@@ -37,8 +36,8 @@ function toStatus(dep: Deployment, memory: { rssBytes: number | null; vramBytes:
     device,
     gpu: dep.device === 'gpu' ? dep.gpuIndex : null,
     device_note: dep.deviceNote,
-    memory_usage_mb: running && memory.rssBytes ? roundedMb(memory.rssBytes) : 0,
-    vram_usage_mb: running && memory.vramBytes ? roundedMb(memory.vramBytes) : null,
+    memory_usage_mb: running && memory.rssBytes ? roundedMib(memory.rssBytes) : 0,
+    vram_usage_mb: running && memory.vramBytes ? roundedMib(memory.vramBytes) : null,
     pid: running && served?.isAlive ? served.pid : null,
     in_flight: dep.slots.active,
     queue_depth: dep.slots.waiting,

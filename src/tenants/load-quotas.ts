@@ -1,9 +1,9 @@
 // Load quotas (loaded_models, ram_mb, vram_mb): the check a load makes, before anything is evicted or started, against its tenant's use.
+import { roundedMib } from '../mebibytes.ts';
 import { assertWithinQuota, type Quotas } from './quotas.ts';
 import type { LoadedUsage } from './loaded-usage.ts';
 
-const MIB = 1024 * 1024;
-const mb = (bytes: number) => Math.round((bytes / MIB) * 10) / 10;
+const mb = roundedMib;
 
 /** What a load will hold: the estimate (or last measurement) of its RAM, and of its VRAM when it goes to a GPU. */
 export interface LoadDemand {

@@ -1,4 +1,5 @@
 // What a tenant's loaded models hold now, summed from the runtime's deployment snapshots.
+import { roundedMib } from '../mebibytes.ts';
 import { tenantOfName } from './tenant-names.ts';
 
 /** What a tenant's loaded models hold now, from the runtime (the database does not know). */
@@ -16,8 +17,6 @@ export interface DeploymentFacts {
   readonly vramBytes: number | null;
 }
 
-const MIB = 1024 * 1024;
-
 /** Loading and loaded deployments count: a load in progress already holds (or is about to hold) its memory. */
 export function loadedUsageOf(snapshots: readonly DeploymentFacts[], tenant: string): LoadedUsage {
   let loaded = 0;
@@ -30,5 +29,5 @@ export function loadedUsageOf(snapshots: readonly DeploymentFacts[], tenant: str
     rssBytes += snapshot.rssBytes;
     vramBytes += snapshot.vramBytes ?? 0;
   }
-  return { loaded_models: loaded, ram_mb: Math.round((rssBytes / MIB) * 10) / 10, vram_mb: Math.round((vramBytes / MIB) * 10) / 10 };
+  return { loaded_models: loaded, ram_mb: roundedMib(rssBytes), vram_mb: roundedMib(vramBytes) };
 }
