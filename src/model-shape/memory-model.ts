@@ -1,9 +1,8 @@
 // The one memory model: bytes a load takes (weights + KV cache + compute + runner) in RAM and on a GPU, for the estimate route, placement and the sizing advice.
+import { MIB } from '../mebibytes.ts';
 import { InvalidInput } from '../errors.ts';
 import type { ModelFormat, ModelShape } from './model-shape.ts';
 import { diffusersEstimate, safetensorsEstimate, type FormatEstimate } from './safetensors-memory.ts';
-
-const MIB = 1024 * 1024;
 
 /**
  * Resident memory of a runner with its runtime imported and a ~1 MiB model loaded, measured on this codebase's

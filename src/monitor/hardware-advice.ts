@@ -1,10 +1,10 @@
 // Sizing advice from a hardware profile and the memory budgets: threads per runner, largest model per quantization, GPU offload.
+import { MIB } from '../mebibytes.ts';
 import { GGMLQuantizationType } from '@huggingface/gguf';
 import { bytesPerWeight } from '../model-shape/ggml-types.ts';
 import { RUNNER_OVERHEAD_BYTES, WORKING_MEMORY_FRACTION, weightsThatFitBytes } from '../model-shape/memory-model.ts';
 import type { AdviceQuantization, HardwareProfile, Recommendations } from '../schemas/monitoring.ts';
 
-const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
 
 const QUANTIZATIONS = ['F16', 'Q8_0', 'Q4_K_M', 'Q4_0'] as const satisfies readonly AdviceQuantization[];

@@ -1,4 +1,5 @@
 // Probes this host (CPU, memory, GPUs, OS, installed model runtimes) into a HardwareProfile, without loading any runtime; hardware-advice.ts sizes models from it.
+import { MIB } from '../mebibytes.ts';
 import { readFile, readdir, access } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,8 +9,6 @@ import type { CpuFlags, HardwareProfile } from '../schemas/monitoring.ts';
 
 /** systeminformation is imported on first use: the server starts without it. */
 const systemInformation = async () => (await import('systeminformation')).default;
-
-const MIB = 1024 * 1024;
 
 async function readText(path: string): Promise<string | null> {
   return readFile(path, 'utf8').catch(() => null);

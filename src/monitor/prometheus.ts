@@ -1,4 +1,5 @@
 // Prometheus exposition (prom-client): Triton-like hangar_* series for requests, latency, tokens, queue, loaded models, memory, GPUs; every model series names its tenant.
+import { MIB } from '../mebibytes.ts';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { InferenceRecord, InferenceRecorder } from './inference-recorder.ts';
 import type { GpuQuery } from './nvidia-smi.ts';
@@ -12,8 +13,6 @@ export interface PrometheusOptions {
   gpus: { query(): Promise<GpuQuery> };
   enabled: () => boolean;
 }
-
-const MIB = 1024 * 1024;
 
 /** A model's labels: its name as its tenant knows it, and the tenant (so two tenants' same-named models stay apart). */
 function modelLabels(qualified: string): { model: string; tenant: string } {

@@ -5,8 +5,8 @@ import type { Settings } from '../config/settings.ts';
 import type { GpuQuery } from './nvidia-smi.ts';
 import { readCpuSeconds, readRssBytes } from './process-memory.ts';
 import { parseKeepAlive, formatKeepAlive } from '../runtime/keep-alive.ts';
-import { gpuBudgetBytes, MIB } from '../runtime/placement.ts';
-import { roundedMib } from '../mebibytes.ts';
+import { gpuBudgetBytes } from '../runtime/placement.ts';
+import { MIB, roundedMib } from '../mebibytes.ts';
 import { countBy } from '../count-by.ts';
 import { tenantOfName } from '../tenants/tenant-names.ts';
 import type { Quotas } from '../tenants/quotas.ts';
@@ -32,8 +32,6 @@ function visibleSnapshots(s: ReportSources, view?: TenantView) {
   const all = s.runtime.snapshots();
   return view ? all.filter((d) => tenantOfName(d.name) === view.tenant) : all;
 }
-
-const mb = roundedMib;
 
 /**
  * `{"gpus":{"gpu_0":{name, memory…, utilization_percent, temperature_c, power_w, processes:[{pid, model, memory_mb}]}}}`.
@@ -69,7 +67,7 @@ export async function gpuStatus(s: ReportSources, view?: TenantView) {
 const previousCpu = new Map<number, { at: number; seconds: number }>();
 
 /** CPU use since this pid was last sampled (within a minute), else the average over its lifetime so far. */
-async function cpuOf(pid: number): Promise<{ cpu_seconds: number | null; cpu_percent: number | null }> {
+function cpuOf(pid: number): { cpu_seconds: number | null; cpu_percent: number | null } {
   const seconds = readCpuSeconds(pid);
   if (seconds === null) return { cpu_seconds: null, cpu_percent: null };
   const now = Date.now();
@@ -95,8 +93,8 @@ export async function resources(s: ReportSources, view?: TenantView) {
         status: dep.state,
         backend: dep.version.backend,
         device: dep.device,
-        memory_mb: mb(dep.rssBytes),
-        vram_mb: dep.vramBytes ? mb(dep.vramBytes) : null,
+        memory_mb: roundedMib(dep.rssBytes),
+        vram_mb: dep.vramBytes ? roundedMib(dep.vramBytes) : null,
       });
     }
     if (!dep.alive || dep.pid === null) continue;
@@ -107,12 +105,12 @@ export async function resources(s: ReportSources, view?: TenantView) {
       status: dep.state,
       pid: dep.pid,
       device: dep.device,
-      memory_mb: mb(rss),
-      vram_mb: dep.vramBytes ? mb(dep.vramBytes) : null,
-      ...(await cpuOf(dep.pid)),
+      memory_mb: roundedMib(rss),
+      vram_mb: dep.vramBytes ? roundedMib(dep.vramBytes) : null,
+      ...cpuOf(dep.pid),
     });
   }
-  const server = { pid: process.pid, memory_mb: mb(process.memoryUsage().rss), ...(await cpuOf(process.pid)) };
+  const server = { pid: process.pid, memory_mb: roundedMib(process.memoryUsage().rss), ...cpuOf(process.pid) };
   const modelMemory = runners.reduce((sum, r) => sum + r.memory_mb, 0);
   const machineBudget = s.runtime.ramBudgetBytes();
   const quota = view?.quotas.ram_mb;
@@ -122,7 +120,7 @@ export async function resources(s: ReportSources, view?: TenantView) {
     external,
     loaded_models: runners.filter((r) => r.status === 'loaded').length,
     total_model_memory_mb: Math.round(modelMemory * 10) / 10,
-    ram_budget_mb: mb(quota === undefined ? machineBudget : Math.min(machineBudget, quota * MIB)),
+    ram_budget_mb: roundedMib(quota === undefined ? machineBudget : Math.min(machineBudget, quota * MIB)),
   };
 }
 
@@ -137,8 +135,8 @@ export async function optimizationStatus(s: ReportSources) {
     const ownBytes = ours.vramBytes;
     return {
       device: `gpu_${gpu.index}`,
-      budget_mb: mb(gpuBudgetBytes(gpu, config.memory.vram_budget_mb, ownBytes)),
-      used_by_models_mb: mb(ownBytes),
+      budget_mb: roundedMib(gpuBudgetBytes(gpu, config.memory.vram_budget_mb, ownBytes)),
+      used_by_models_mb: roundedMib(ownBytes),
       used_total_mb: gpu.memoryUsedMb,
       total_mb: gpu.memoryTotalMb,
       models: ours.models,

@@ -63,7 +63,12 @@ export class ModelRoster {
   }
 
   private load(key: string, tenant: string | undefined): Entry {
-    const entry: Entry = { generation: this.generation, loadedAt: this.now(), models: this.listAll(tenant), refreshing: false };
+    const entry: Entry = {
+      generation: this.generation,
+      loadedAt: this.now(),
+      models: listAllSummaries(this.catalog, tenant),
+      refreshing: false,
+    };
     this.entries.set(key, entry);
     // A failed listing is not remembered: the next read tries again.
     entry.models.catch(() => {
@@ -75,7 +80,7 @@ export class ModelRoster {
   private refreshBehind(key: string, tenant: string | undefined, entry: Entry): void {
     entry.refreshing = true;
     const generation = this.generation;
-    this.listAll(tenant).then(
+    listAllSummaries(this.catalog, tenant).then(
       (models) => {
         // An event during the listing makes it suspect: leave it to the next read's own listing.
         if (this.generation === generation && this.entries.get(key) === entry) {
@@ -86,10 +91,6 @@ export class ModelRoster {
         entry.refreshing = false;
       },
     );
-  }
-
-  private listAll(tenant: string | undefined): Promise<ModelSummary[]> {
-    return listAllSummaries(this.catalog, tenant);
   }
 }
 

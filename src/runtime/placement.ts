@@ -7,9 +7,6 @@ import { backendSpec, type BackendId } from './backends.ts';
 
 import { MIB } from '../mebibytes.ts';
 
-/** Re-exported for the runtime's modules, which take it from here. */
-export { MIB };
-
 export interface EstimateInput {
   backend: BackendId;
   artifactBytes: number;

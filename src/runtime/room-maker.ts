@@ -12,7 +12,8 @@ import type { MeasurementStore } from './measurements.ts';
 import { tenantOfName } from '../tenants/tenant-names.ts';
 import type { Quotas } from '../tenants/quotas.ts';
 import { reservedForOthers } from './tenant-shares.ts';
-import { estimateLoadBytes, gpuBudgetBytes, insufficientMemory, planEviction, MIB, type ResidentModel } from './placement.ts';
+import { estimateLoadBytes, gpuBudgetBytes, insufficientMemory, planEviction, type ResidentModel } from './placement.ts';
+import { MIB } from '../mebibytes.ts';
 
 export interface RoomMakerOptions {
   table: DeploymentTable;

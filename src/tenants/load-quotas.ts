@@ -3,8 +3,6 @@ import { roundedMib } from '../mebibytes.ts';
 import { assertWithinQuota, type Quotas } from './quotas.ts';
 import type { LoadedUsage } from './loaded-usage.ts';
 
-const mb = roundedMib;
-
 /** What a load will hold: the estimate (or last measurement) of its RAM, and of its VRAM when it goes to a GPU. */
 export interface LoadDemand {
   ramBytes: number;
@@ -24,6 +22,6 @@ export function assertLoadWithinQuotas(
   replacing: LoadDemand | null = null,
 ): void {
   if (replacing === null) assertWithinQuota(tenant, quotas, 'loaded_models', usage.loaded_models, 1);
-  assertWithinQuota(tenant, quotas, 'ram_mb', usage.ram_mb, mb(demand.ramBytes - (replacing?.ramBytes ?? 0)));
-  assertWithinQuota(tenant, quotas, 'vram_mb', usage.vram_mb, mb(demand.vramBytes - (replacing?.vramBytes ?? 0)));
+  assertWithinQuota(tenant, quotas, 'ram_mb', usage.ram_mb, roundedMib(demand.ramBytes - (replacing?.ramBytes ?? 0)));
+  assertWithinQuota(tenant, quotas, 'vram_mb', usage.vram_mb, roundedMib(demand.vramBytes - (replacing?.vramBytes ?? 0)));
 }

@@ -5,7 +5,7 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { writeFakeNvidiaSmi } from '../helpers/fake-nvidia-smi.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { DEMO_MODELS } from '../../src/store/demo-models.ts';
-import { MIB } from '../../src/runtime/placement.ts';
+import { MIB } from '../../src/mebibytes.ts';
 import type { EstimateMemoryResponse } from '../../src/schemas/estimate.ts';
 
 interface ErrorBody {

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { estimateLoadBytes, evictionOrder, gpuBudgetBytes, MIB, planEviction, type ResidentModel } from '../../src/runtime/placement.ts';
+import { estimateLoadBytes, evictionOrder, gpuBudgetBytes, planEviction, type ResidentModel } from '../../src/runtime/placement.ts';
+import { MIB } from '../../src/mebibytes.ts';
 import { formatKeepAlive, parseKeepAlive } from '../../src/runtime/keep-alive.ts';
 import { chooseDevice } from '../../src/runtime/device.ts';
 import { SlotQueue } from '../../src/runtime/slot-queue.ts';

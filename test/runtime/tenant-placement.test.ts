@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { overShare, reservedForOthers } from '../../src/runtime/tenant-shares.ts';
-import { insufficientMemory, MIB, planEviction, type ResidentModel } from '../../src/runtime/placement.ts';
+import { insufficientMemory, planEviction, type ResidentModel } from '../../src/runtime/placement.ts';
+import { MIB } from '../../src/mebibytes.ts';
 import { assertLoadWithinQuotas } from '../../src/tenants/load-quotas.ts';
 import { HangarError } from '../../src/errors.ts';
 import { parseSample, tenantExposition } from '../../src/monitor/prometheus-tenant-view.ts';

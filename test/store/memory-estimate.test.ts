@@ -18,7 +18,7 @@ import { repackedBytesOf, shapeFromGgufHeader } from '../../src/model-shape/gguf
 import { hostCpuWeightCopy } from '../../src/model-shape/cpu-weight-copies.ts';
 import { shapeFromOnnxConfig } from '../../src/model-shape/onnx-config-facts.ts';
 import type { ModelShape } from '../../src/model-shape/model-shape.ts';
-import { MIB } from '../../src/runtime/placement.ts';
+import { MIB } from '../../src/mebibytes.ts';
 import { HangarError } from '../../src/errors.ts';
 import { tempDir } from '../helpers/temp.ts';
 import { httpStatus } from '../../src/http/error-status.ts';

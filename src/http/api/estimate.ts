@@ -9,7 +9,8 @@ import { EstimateMemoryQuery, EstimateMemoryResponse } from '../../schemas/estim
 import { estimateResponse, type DeviceBudget } from '../../model-shape/estimate-reply.ts';
 import type { ModelFormat } from '../../model-shape/model-shape.ts';
 import { readStoredShape } from '../../model-shape/stored-shape.ts';
-import { gpuBudgetBytes, MIB } from '../../runtime/placement.ts';
+import { gpuBudgetBytes } from '../../runtime/placement.ts';
+import { MIB } from '../../mebibytes.ts';
 import { backendForFormat } from '../../runtime/backends.ts';
 import { MeasurementStore } from '../../runtime/measurements.ts';
 import { HangarError, InvalidInput } from '../../errors.ts';

@@ -5,7 +5,7 @@ import { Type, type Static } from 'typebox';
 import type { HangarContext } from '../context.ts';
 import { listCompatibleModels, toCompatibleName } from '../../app/compatible-names.ts';
 import { InvalidInput, NotFound } from '../../errors.ts';
-import { MIB } from '../../runtime/placement.ts';
+import { MIB } from '../../mebibytes.ts';
 import {
   OllamaPsResponse,
   OllamaShowRequest,
